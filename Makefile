@@ -1,0 +1,59 @@
+# casefile: the two commands a newcomer needs are `make demo` and `make test`.
+#   make          build everything (programs in build/bin/)
+#   make test     install what is missing, build, run every test under ASan+UBSan (build-san/)
+#   make demo     the whole story on this machine against a local AWS (moto)
+#   make bench    benchmarks side by side with the tools a responder would use instead
+#   make format   apply clang-format;  make check-format: fail on unformatted files
+#   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
+BUILD ?= build
+SAN_BUILD ?= build-san
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 30
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?=
+
+.PHONY: all setup build test test-fast demo bench format check-format fuzz clean
+
+all: build
+
+setup:
+	@scripts/setup.sh --quiet
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The test suite runs in a sanitizer build; the release build is built too, because the static
+# agent, the demo and some tests use the programs from build/bin.
+test: build check-format
+	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+	@cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  CF_RELEASE_BIN_DIR=$(CURDIR)/$(BUILD)/bin \
+	  ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+# Without sanitizers: quicker while developing.
+test-fast: build
+	@cd $(BUILD) && CF_RELEASE_BIN_DIR=$(CURDIR)/$(BUILD)/bin ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+
+demo: build
+	@if [ -x demo/run ]; then demo/run; else echo "make demo: the demo is not built yet (issue #7)"; exit 3; fi
+
+bench: build
+	@if [ -x bench/run ]; then bench/run; else echo "make bench: no benchmarks yet"; exit 3; fi
+
+format:
+	@git ls-files '*.c' '*.h' | xargs -r clang-format -i
+
+check-format:
+	@bad=$$(git ls-files '*.c' '*.h' | while read -r f; do [ -f "$$f" ] && ! clang-format --dry-run -Werror "$$f" >/dev/null 2>&1 && echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "not formatted (run 'make format'):"; echo "$$bad"; exit 1; fi
+
+fuzz: setup
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCF_FUZZ=ON -DCF_TESTS=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@fuzz/run build-fuzz/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz
