@@ -40,7 +40,7 @@ typedef struct cf_error {
 
 /* Records an error and returns its code, so callers can write `return cf_error_set(...)`. */
 int cf_error_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int cf_error_vset(int code, const char *fmt, va_list ap);
+int cf_error_vset(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Records an AWS error answer. */
 int cf_error_set_aws(long http_status, const char *aws_code, const char *request_id,
                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
