@@ -2,6 +2,7 @@
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import urllib.request
@@ -29,15 +30,20 @@ class MotoServer:
         self.log_path = None
 
     def start(self, timeout=30):
-        exe = self.env.get("CF_MOTO_SERVER") or shutil.which("moto_server")
-        if not exe:
-            raise RuntimeError("moto_server not found; run scripts/setup.sh")
+        # moto_server, with the fix in demo/lib/moto_server.py (CF_MOTO_SERVER overrides it).
+        if self.env.get("CF_MOTO_SERVER"):
+            argv = [self.env["CF_MOTO_SERVER"]]
+        else:
+            if not shutil.which("moto_server"):
+                raise RuntimeError("moto_server not found; run scripts/setup.sh")
+            argv = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), "moto_server.py")]
         self.tmp = tempfile.mkdtemp(prefix="cf-demo-moto-")
         self.log_path = os.path.join(self.tmp, "moto.log")
         for _attempt in range(3):
             port = _free_port()
             log = open(self.log_path, "ab")
-            self.proc = procs.spawn([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=log,
+            self.proc = procs.spawn(argv + ["-H", "127.0.0.1", "-p", str(port)], stdout=log,
                                     stderr=log, stdin=open(os.devnull), env=self.env)
             log.close()
             url = "http://127.0.0.1:%d" % port
