@@ -1,0 +1,232 @@
+/* cloudtrail: LookupEvents over cf_aws_json_paginate (see cloudtrail.h). */
+#include "aws/cloudtrail.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cf_time.h"
+
+static int oom(void)
+{
+    return cf_error_set(CF_ENOMEM, "out of memory");
+}
+
+static int j_str(json_t *o, const char *key, char **out)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    *out = NULL;
+    if (!s)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : oom();
+}
+
+static void event_release(cf_cloudtrail_event *e)
+{
+    free(e->event_id);
+    free(e->event_name);
+    free(e->event_source);
+    free(e->event_time);
+    free(e->username);
+    free(e->access_key_id);
+    free(e->read_only);
+    free(e->raw);
+    for (size_t i = 0; i < e->n_resources; i++) {
+        free(e->resources[i].type);
+        free(e->resources[i].name);
+    }
+    free(e->resources);
+}
+
+void cf_cloudtrail_event_list_free(cf_cloudtrail_event_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        event_release(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+/* EventTime: epoch seconds (JSON protocol); an RFC 3339 string is accepted too. */
+static int event_time(json_t *o, cf_cloudtrail_event *e)
+{
+    json_t *v = json_object_get(o, "EventTime");
+    char buf[CF_TIME_STR_MAX];
+    double d;
+
+    if (!v)
+        return 0;
+    if (json_is_number(v)) {
+        d = json_number_value(v);
+        if (!isfinite(d) || d < 0 || d > 32503680000.0)
+            return cf_error_set(CF_EPARSE, "CloudTrail response: EventTime out of range");
+        e->event_time_ns = (int64_t)(d * 1e9);
+    } else if (json_is_string(v)) {
+        if (cf_time_parse(json_string_value(v), &e->event_time_ns))
+            return cf_error_set(CF_EPARSE, "CloudTrail response: bad EventTime");
+    } else {
+        return cf_error_set(CF_EPARSE, "CloudTrail response: EventTime is not a time");
+    }
+    cf_time_format(e->event_time_ns, buf);
+    e->event_time = strdup(buf);
+    return e->event_time ? 0 : oom();
+}
+
+static int event_parse(json_t *o, cf_cloudtrail_event *e)
+{
+    json_t *res, *it;
+    size_t i;
+    int rc;
+
+    if (!json_is_object(o))
+        return cf_error_set(CF_EPARSE, "CloudTrail response: event is not an object");
+    rc = j_str(o, "EventId", &e->event_id);
+    if (!rc && !e->event_id)
+        rc = cf_error_set(CF_EPARSE, "CloudTrail response: event without EventId");
+    if (!rc)
+        rc = j_str(o, "EventName", &e->event_name);
+    if (!rc)
+        rc = j_str(o, "EventSource", &e->event_source);
+    if (!rc)
+        rc = event_time(o, e);
+    if (!rc)
+        rc = j_str(o, "Username", &e->username);
+    if (!rc)
+        rc = j_str(o, "AccessKeyId", &e->access_key_id);
+    if (!rc)
+        rc = j_str(o, "ReadOnly", &e->read_only);
+    if (!rc)
+        rc = j_str(o, "CloudTrailEvent", &e->raw);
+    res = json_object_get(o, "Resources");
+    if (!rc && json_is_array(res) && json_array_size(res)) {
+        if (json_array_size(res) > 10000)
+            return cf_error_set(CF_ETOOBIG, "CloudTrail response: too many resources");
+        e->resources = calloc(json_array_size(res), sizeof(*e->resources));
+        if (!e->resources)
+            return oom();
+        json_array_foreach(res, i, it)
+        {
+            cf_cloudtrail_resource *r = &e->resources[e->n_resources];
+            rc = j_str(it, "ResourceType", &r->type);
+            if (!rc)
+                rc = j_str(it, "ResourceName", &r->name);
+            e->n_resources++;
+            if (rc)
+                break;
+        }
+    }
+    return rc;
+}
+
+int cf_cloudtrail_parse_events(cf_cloudtrail_event_list *l, json_t *body)
+{
+    json_t *arr = json_object_get(body, "Events"), *it;
+    size_t i, add;
+    void *p;
+    int rc;
+
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr))
+        return cf_error_set(CF_EPARSE, "CloudTrail response: Events is not a list");
+    add = json_array_size(arr);
+    if (add == 0)
+        return 0;
+    if (add > CF_CLOUDTRAIL_MAX_ITEMS || l->n > CF_CLOUDTRAIL_MAX_ITEMS - add)
+        return cf_error_set(CF_ETOOBIG, "CloudTrail response: more than %d events",
+                            CF_CLOUDTRAIL_MAX_ITEMS);
+    p = realloc(l->items, (l->n + add) * sizeof(*l->items));
+    if (!p)
+        return oom();
+    l->items = p;
+    memset(&l->items[l->n], 0, add * sizeof(*l->items));
+    json_array_foreach(arr, i, it)
+    {
+        rc = event_parse(it, &l->items[l->n]);
+        if (rc) {
+            event_release(&l->items[l->n]);
+            memset(&l->items[l->n], 0, sizeof(l->items[0]));
+            return rc;
+        }
+        l->n++;
+    }
+    return 0;
+}
+
+typedef struct page_ctx {
+    cf_cloudtrail_event_list *l;
+    size_t max;
+} page_ctx;
+
+static int page_cb(void *ctx, const cf_aws_response *page)
+{
+    page_ctx *c = ctx;
+    int rc;
+
+    if (!json_is_object(page->json))
+        return cf_error_set(CF_EPARSE, "CloudTrail response: body is not a JSON object");
+    rc = cf_cloudtrail_parse_events(c->l, page->json);
+    if (rc)
+        return rc;
+    if (c->max && c->l->n >= c->max) {
+        while (c->l->n > c->max)
+            event_release(&c->l->items[--c->l->n]);
+        return 1;
+    }
+    return 0;
+}
+
+int cf_cloudtrail_lookup_events(cf_cloudtrail_event_list **out, cf_aws *aws,
+                                const cf_cloudtrail_lookup *q)
+{
+    cf_cloudtrail_event_list *l = calloc(1, sizeof(*l));
+    json_t *body = json_object();
+    page_ctx ctx = {l, q ? q->max_events : 0};
+    int rc = 0;
+
+    *out = NULL;
+    if (!l || !body) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (q && q->attr_key) {
+        json_t *attrs = json_pack("[{s:s, s:s}]", "AttributeKey", q->attr_key, "AttributeValue",
+                                  q->attr_value ? q->attr_value : "");
+        if (!attrs || json_object_set_new(body, "LookupAttributes", attrs)) {
+            rc = cf_error_set(CF_EINVAL, "cloudtrail LookupEvents: bad attribute");
+            goto cleanup;
+        }
+    }
+    if (q && q->start_ns > 0 &&
+        json_object_set_new(body, "StartTime", json_integer(q->start_ns / CF_NS_PER_SEC))) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (q && q->end_ns > 0 &&
+        json_object_set_new(body, "EndTime", json_integer(q->end_ns / CF_NS_PER_SEC))) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (q && q->page_size > 0 &&
+        json_object_set_new(body, "MaxResults",
+                            json_integer(q->page_size > 50 ? 50 : q->page_size))) {
+        rc = oom();
+        goto cleanup;
+    }
+    rc = cf_aws_json_paginate(aws, &cf_aws_svc_cloudtrail, "LookupEvents", body, "NextToken",
+                              "NextToken", 0, page_cb, &ctx);
+    if (rc < 0) {
+        cf_error_wrap("cloudtrail LookupEvents");
+        goto cleanup;
+    }
+    rc = 0;
+    *out = l;
+    l = NULL;
+cleanup:
+    cf_cloudtrail_event_list_free(l);
+    json_decref(body);
+    return rc;
+}

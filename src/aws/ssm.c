@@ -1,0 +1,525 @@
+/* ssm: Run Command calls over cf_aws_json (see ssm.h). */
+#include "aws/ssm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cf_time.h"
+
+static int oom(void)
+{
+    return cf_error_set(CF_ENOMEM, "out of memory");
+}
+
+/* *out = copy of string member key; NULL when absent or not a string. */
+static int j_str(json_t *o, const char *key, char **out)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    *out = NULL;
+    if (!s)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : oom();
+}
+
+/* A JSON-protocol timestamp: epoch seconds (number), or a string kept as sent. */
+static int j_time(json_t *o, const char *key, char **out)
+{
+    json_t *v = json_object_get(o, key);
+    char buf[CF_TIME_STR_MAX];
+    double d;
+
+    *out = NULL;
+    if (json_is_string(v))
+        return j_str(o, key, out);
+    if (!json_is_number(v))
+        return 0;
+    d = json_number_value(v);
+    if (!isfinite(d) || d < 0 || d > 32503680000.0) /* year 3000 */
+        return cf_error_set(CF_EPARSE, "SSM response: %s out of range", key);
+    cf_time_format((int64_t)(d * 1e9), buf);
+    *out = strdup(buf);
+    return *out ? 0 : oom();
+}
+
+static int j_int(json_t *o, const char *key, int *out)
+{
+    json_t *v = json_object_get(o, key);
+
+    *out = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < -2147483647LL ||
+        json_integer_value(v) > 2147483647LL)
+        return cf_error_set(CF_EPARSE, "SSM response: %s is not an integer", key);
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
+static int j_grow(void **items, size_t n_old, size_t add, size_t sz)
+{
+    void *p;
+
+    if (add == 0)
+        return 0;
+    if (add > CF_SSM_MAX_ITEMS || n_old > CF_SSM_MAX_ITEMS - add)
+        return cf_error_set(CF_ETOOBIG, "SSM response: more than %d items", CF_SSM_MAX_ITEMS);
+    p = realloc(*items, (n_old + add) * sz);
+    if (!p)
+        return oom();
+    memset((char *)p + n_old * sz, 0, add * sz);
+    *items = p;
+    return 0;
+}
+
+/* ---- invocations ---------------------------------------------------------------------------- */
+
+static void inv_release(cf_ssm_invocation *v)
+{
+    free(v->command_id);
+    free(v->instance_id);
+    free(v->status);
+    free(v->status_details);
+    free(v->document_name);
+    free(v->comment);
+    free(v->plugin_name);
+    free(v->stdout_content);
+    free(v->stderr_content);
+    free(v->stdout_url);
+    free(v->stderr_url);
+    free(v->requested_time);
+    free(v->start_time);
+    free(v->end_time);
+}
+
+void cf_ssm_invocation_free(cf_ssm_invocation *inv)
+{
+    if (!inv)
+        return;
+    inv_release(inv);
+    free(inv);
+}
+
+void cf_ssm_invocation_list_free(cf_ssm_invocation_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        inv_release(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+int cf_ssm_status_is_terminal(const char *s)
+{
+    static const char *const fin[] = {"Success", "Cancelled",     "TimedOut",
+                                      "Failed",  "Undeliverable", "Terminated"};
+    for (size_t i = 0; s && i < sizeof(fin) / sizeof(fin[0]); i++)
+        if (strcmp(s, fin[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fields common to GetCommandInvocation and ListCommandInvocations items. */
+static int inv_parse(json_t *o, cf_ssm_invocation *v)
+{
+    int rc;
+
+    if (!json_is_object(o))
+        return cf_error_set(CF_EPARSE, "SSM response: invocation is not an object");
+    rc = j_str(o, "CommandId", &v->command_id);
+    if (!rc)
+        rc = j_str(o, "InstanceId", &v->instance_id);
+    if (!rc && (!v->command_id || !v->instance_id))
+        rc = cf_error_set(CF_EPARSE, "SSM response: invocation without CommandId/InstanceId");
+    if (!rc)
+        rc = j_str(o, "Status", &v->status);
+    if (!rc)
+        rc = j_str(o, "StatusDetails", &v->status_details);
+    if (!rc)
+        rc = j_str(o, "DocumentName", &v->document_name);
+    if (!rc)
+        rc = j_str(o, "Comment", &v->comment);
+    if (!rc)
+        rc = j_str(o, "PluginName", &v->plugin_name);
+    if (!rc)
+        rc = j_str(o, "StandardOutputContent", &v->stdout_content);
+    if (!rc)
+        rc = j_str(o, "StandardErrorContent", &v->stderr_content);
+    if (!rc)
+        rc = j_str(o, "StandardOutputUrl", &v->stdout_url);
+    if (!rc)
+        rc = j_str(o, "StandardErrorUrl", &v->stderr_url);
+    if (!rc)
+        rc = j_time(o, "RequestedDateTime", &v->requested_time);
+    if (!rc)
+        rc = j_time(o, "ExecutionStartDateTime", &v->start_time);
+    if (!rc)
+        rc = j_time(o, "ExecutionEndDateTime", &v->end_time);
+    if (!rc)
+        rc = j_int(o, "ResponseCode", &v->response_code);
+    /* ListCommandInvocations (Details=true): the first plugin carries code and output. */
+    if (!rc) {
+        json_t *pl = json_array_get(json_object_get(o, "CommandPlugins"), 0);
+        if (json_is_object(pl)) {
+            if (!v->plugin_name)
+                rc = j_str(pl, "Name", &v->plugin_name);
+            if (!rc && v->response_code < 0)
+                rc = j_int(pl, "ResponseCode", &v->response_code);
+            if (!rc && !v->stdout_content)
+                rc = j_str(pl, "Output", &v->stdout_content);
+            if (!rc && !v->stdout_url)
+                rc = j_str(pl, "StandardOutputUrl", &v->stdout_url);
+            if (!rc && !v->stderr_url)
+                rc = j_str(pl, "StandardErrorUrl", &v->stderr_url);
+            if (!rc && !v->start_time)
+                rc = j_time(pl, "ResponseStartDateTime", &v->start_time);
+            if (!rc && !v->end_time)
+                rc = j_time(pl, "ResponseFinishDateTime", &v->end_time);
+        }
+    }
+    return rc;
+}
+
+int cf_ssm_parse_invocation(cf_ssm_invocation **out, json_t *body)
+{
+    cf_ssm_invocation *v = calloc(1, sizeof(*v));
+    int rc = v ? inv_parse(body, v) : oom();
+
+    *out = NULL;
+    if (rc) {
+        cf_ssm_invocation_free(v);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
+int cf_ssm_parse_invocations(cf_ssm_invocation_list *l, json_t *body)
+{
+    json_t *arr = json_object_get(body, "CommandInvocations"), *it;
+    size_t i;
+    int rc;
+
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr))
+        return cf_error_set(CF_EPARSE, "SSM response: CommandInvocations is not a list");
+    rc = j_grow((void **)&l->items, l->n, json_array_size(arr), sizeof(*l->items));
+    if (rc)
+        return rc;
+    json_array_foreach(arr, i, it)
+    {
+        rc = inv_parse(it, &l->items[l->n]);
+        if (rc) {
+            inv_release(&l->items[l->n]);
+            memset(&l->items[l->n], 0, sizeof(l->items[0]));
+            return rc;
+        }
+        l->n++;
+    }
+    return 0;
+}
+
+/* ---- instance information ------------------------------------------------------------------- */
+
+static void info_release(cf_ssm_instance_info *x)
+{
+    free(x->instance_id);
+    free(x->ping_status);
+    free(x->last_ping);
+    free(x->agent_version);
+    free(x->platform_type);
+    free(x->platform_name);
+    free(x->platform_version);
+    free(x->ip_address);
+    free(x->computer_name);
+    free(x->resource_type);
+}
+
+void cf_ssm_instance_info_list_free(cf_ssm_instance_info_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        info_release(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+static int info_parse(json_t *o, cf_ssm_instance_info *x)
+{
+    int rc;
+
+    if (!json_is_object(o))
+        return cf_error_set(CF_EPARSE, "SSM response: instance information is not an object");
+    rc = j_str(o, "InstanceId", &x->instance_id);
+    if (!rc && !x->instance_id)
+        rc = cf_error_set(CF_EPARSE, "SSM response: instance information without InstanceId");
+    if (!rc)
+        rc = j_str(o, "PingStatus", &x->ping_status);
+    if (!rc)
+        rc = j_time(o, "LastPingDateTime", &x->last_ping);
+    if (!rc)
+        rc = j_str(o, "AgentVersion", &x->agent_version);
+    if (!rc)
+        rc = j_str(o, "PlatformType", &x->platform_type);
+    if (!rc)
+        rc = j_str(o, "PlatformName", &x->platform_name);
+    if (!rc)
+        rc = j_str(o, "PlatformVersion", &x->platform_version);
+    if (!rc)
+        rc = j_str(o, "IPAddress", &x->ip_address);
+    if (!rc)
+        rc = j_str(o, "ComputerName", &x->computer_name);
+    if (!rc)
+        rc = j_str(o, "ResourceType", &x->resource_type);
+    return rc;
+}
+
+int cf_ssm_parse_instance_information(cf_ssm_instance_info_list *l, json_t *body)
+{
+    json_t *arr = json_object_get(body, "InstanceInformationList"), *it;
+    size_t i;
+    int rc;
+
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr))
+        return cf_error_set(CF_EPARSE, "SSM response: InstanceInformationList is not a list");
+    rc = j_grow((void **)&l->items, l->n, json_array_size(arr), sizeof(*l->items));
+    if (rc)
+        return rc;
+    json_array_foreach(arr, i, it)
+    {
+        rc = info_parse(it, &l->items[l->n]);
+        if (rc) {
+            info_release(&l->items[l->n]);
+            memset(&l->items[l->n], 0, sizeof(l->items[0]));
+            return rc;
+        }
+        l->n++;
+    }
+    return 0;
+}
+
+/* ---- calls ---------------------------------------------------------------------------------- */
+
+static json_t *str_array(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < n; i++) {
+        if (!v[i] || json_array_append_new(a, json_string(v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command_spec *s)
+{
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    json_t *body = NULL, *params = NULL;
+    const char *id;
+    int rc = 0;
+
+    if (command_id_out)
+        *command_id_out = NULL;
+    if (!s || !s->n_instance_ids || !s->instance_ids || !s->n_commands || !s->commands) {
+        rc = cf_error_set(CF_EINVAL, "ssm SendCommand: need instances and commands");
+        goto cleanup;
+    }
+    if (s->comment && strlen(s->comment) > 100) {
+        rc = cf_error_set(CF_EINVAL, "ssm SendCommand: comment longer than 100 characters");
+        goto cleanup;
+    }
+    body = json_object();
+    params = json_object();
+    if (!body || !params) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (json_object_set_new(body, "InstanceIds", str_array(s->instance_ids, s->n_instance_ids)) ||
+        json_object_set_new(body, "DocumentName",
+                            json_string(s->document ? s->document : "AWS-RunShellScript")) ||
+        json_object_set_new(params, "commands", str_array(s->commands, s->n_commands))) {
+        rc = cf_error_set(CF_EINVAL, "ssm SendCommand: bad instance id or command (NULL/UTF-8)");
+        goto cleanup;
+    }
+    if (s->execution_timeout_s > 0) {
+        json_t *t = json_array();
+        char num[32];
+        snprintf(num, sizeof(num), "%d", s->execution_timeout_s);
+        if (!t || json_array_append_new(t, json_string(num)) ||
+            json_object_set_new(params, "executionTimeout", t)) {
+            rc = oom();
+            goto cleanup;
+        }
+    }
+    if (json_object_set(body, "Parameters", params) ||
+        (s->timeout_s > 0 &&
+         json_object_set_new(body, "TimeoutSeconds", json_integer(s->timeout_s))) ||
+        (s->comment && json_object_set_new(body, "Comment", json_string(s->comment))) ||
+        (s->output_s3_bucket &&
+         json_object_set_new(body, "OutputS3BucketName", json_string(s->output_s3_bucket))) ||
+        (s->output_s3_prefix &&
+         json_object_set_new(body, "OutputS3KeyPrefix", json_string(s->output_s3_prefix)))) {
+        rc = cf_error_set(CF_EINVAL, "ssm SendCommand: bad comment or bucket (UTF-8)");
+        goto cleanup;
+    }
+    rc = cf_aws_json(aws, &cf_aws_svc_ssm, "SendCommand", body, &r);
+    if (rc) {
+        cf_error_wrap("ssm SendCommand");
+        goto cleanup;
+    }
+    id = json_string_value(json_object_get(json_object_get(r.json, "Command"), "CommandId"));
+    if (!id) {
+        rc = cf_error_set(CF_EPARSE, "ssm SendCommand: no Command.CommandId in the answer");
+        goto cleanup;
+    }
+    if (command_id_out) {
+        *command_id_out = strdup(id);
+        if (!*command_id_out)
+            rc = oom();
+    }
+cleanup:
+    json_decref(params);
+    json_decref(body);
+    cf_aws_response_release(&r);
+    return rc;
+}
+
+int cf_ssm_get_command_invocation(cf_ssm_invocation **out, cf_aws *aws, const char *command_id,
+                                  const char *instance_id)
+{
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    json_t *body = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    if (!command_id || !instance_id) {
+        rc = cf_error_set(CF_EINVAL, "ssm GetCommandInvocation: need command and instance ids");
+        goto cleanup;
+    }
+    body = json_pack("{s:s, s:s}", "CommandId", command_id, "InstanceId", instance_id);
+    if (!body) {
+        rc = cf_error_set(CF_EINVAL, "ssm GetCommandInvocation: bad ids");
+        goto cleanup;
+    }
+    rc = cf_aws_json(aws, &cf_aws_svc_ssm, "GetCommandInvocation", body, &r);
+    if (rc) {
+        cf_error_wrap("ssm GetCommandInvocation %s %s", command_id, instance_id);
+        goto cleanup;
+    }
+    rc = cf_ssm_parse_invocation(out, r.json);
+cleanup:
+    json_decref(body);
+    cf_aws_response_release(&r);
+    return rc;
+}
+
+typedef int (*json_parse_fn)(void *list, json_t *body);
+typedef struct page_ctx {
+    void *list;
+    json_parse_fn parse;
+} page_ctx;
+
+static int page_cb(void *ctx, const cf_aws_response *page)
+{
+    page_ctx *c = ctx;
+
+    if (!json_is_object(page->json))
+        return cf_error_set(CF_EPARSE, "SSM response: body is not a JSON object");
+    return c->parse(c->list, page->json);
+}
+
+static int inv_parse_v(void *l, json_t *b)
+{
+    return cf_ssm_parse_invocations(l, b);
+}
+
+int cf_ssm_list_command_invocations(cf_ssm_invocation_list **out, cf_aws *aws,
+                                    const char *command_id, const char *instance_id)
+{
+    cf_ssm_invocation_list *l = NULL;
+    json_t *body = json_object();
+    page_ctx ctx;
+    int rc = 0;
+
+    *out = NULL;
+    l = calloc(1, sizeof(*l));
+    if (!l || !body) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (json_object_set_new(body, "Details", json_true()) ||
+        (command_id && json_object_set_new(body, "CommandId", json_string(command_id))) ||
+        (instance_id && json_object_set_new(body, "InstanceId", json_string(instance_id)))) {
+        rc = cf_error_set(CF_EINVAL, "ssm ListCommandInvocations: bad ids");
+        goto cleanup;
+    }
+    ctx.list = l;
+    ctx.parse = inv_parse_v;
+    rc = cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "ListCommandInvocations", body, "NextToken",
+                              "NextToken", 0, page_cb, &ctx);
+    if (rc < 0) {
+        cf_error_wrap("ssm ListCommandInvocations");
+        goto cleanup;
+    }
+    rc = 0;
+    *out = l;
+    l = NULL;
+cleanup:
+    cf_ssm_invocation_list_free(l);
+    json_decref(body);
+    return rc;
+}
+
+static int info_parse_v(void *l, json_t *b)
+{
+    return cf_ssm_parse_instance_information(l, b);
+}
+
+int cf_ssm_describe_instance_information(cf_ssm_instance_info_list **out, cf_aws *aws,
+                                         const char *const *ids, size_t n_ids)
+{
+    cf_ssm_instance_info_list *l = NULL;
+    json_t *body = json_object(), *filters = NULL;
+    page_ctx ctx;
+    int rc = 0;
+
+    *out = NULL;
+    l = calloc(1, sizeof(*l));
+    if (!l || !body) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (n_ids) {
+        json_t *vals = ids ? str_array(ids, n_ids) : NULL;
+        filters = vals ? json_pack("[{s:s, s:o}]", "Key", "InstanceIds", "Values", vals) : NULL;
+        if (!filters || json_object_set(body, "Filters", filters)) {
+            rc = cf_error_set(CF_EINVAL, "ssm DescribeInstanceInformation: bad instance ids");
+            goto cleanup;
+        }
+    }
+    ctx.list = l;
+    ctx.parse = info_parse_v;
+    rc = cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "DescribeInstanceInformation", body,
+                              "NextToken", "NextToken", 0, page_cb, &ctx);
+    if (rc < 0) {
+        cf_error_wrap("ssm DescribeInstanceInformation");
+        goto cleanup;
+    }
+    rc = 0;
+    *out = l;
+    l = NULL;
+cleanup:
+    cf_ssm_instance_info_list_free(l);
+    json_decref(filters);
+    json_decref(body);
+    return rc;
+}
