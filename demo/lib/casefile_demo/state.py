@@ -37,7 +37,7 @@ def read(endpoint, ids):
                     "profile": (inst.get("IamInstanceProfile") or {}).get("Arn", ""),
                     "enis": {}}
             for n in inst.get("NetworkInterfaces", []):
-                info["enis"][n["NetworkInterfaceId"]] = [g["GroupId"] for g in n["Groups"]]
+                info["enis"][n["NetworkInterfaceId"]] = None
             if info["state"] != "terminated":
                 try:
                     a = ec2.describe_instance_attribute(InstanceId=iid,
@@ -49,12 +49,21 @@ def read(endpoint, ids):
                 except ClientError:
                     pass
             st["instances"][iid] = info
+    # Per-ENI groups from DescribeNetworkInterfaces (what ModifyNetworkInterfaceAttribute changes).
+    enis = {n["NetworkInterfaceId"]: n for n in ec2.describe_network_interfaces()["NetworkInterfaces"]}
+    for info in st["instances"].values():
+        for eni in info["enis"]:
+            n = enis.get(eni)
+            info["enis"][eni] = [g["GroupId"] for g in n.get("Groups", [])] if n else []
     health = c.elbv2.describe_target_health(TargetGroupArn=ids["target_group_arn"])
     st["targets"] = {t["Target"]["Id"]: t["TargetHealth"]["State"]
                      for t in health["TargetHealthDescriptions"]}
+    # moto lists a snapshot for each of its built-in AMIs: keep those of the scenario's volumes.
+    ours = set(ids.get("web_az1_volumes", []) + ids.get("web_az2_volumes", []))
     st["snapshots"] = [{"id": s["SnapshotId"], "volume": s["VolumeId"], "state": s["State"],
-                        "tags": _tags(s)}
-                       for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]]
+                        "tags": _tags(s), "started": str(s.get("StartTime", ""))}
+                       for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+                       if s["VolumeId"] in ours or _tags(s)]
     st["volumes"] = [{"id": v["VolumeId"], "az": v["AvailabilityZone"], "state": v["State"],
                       "snapshot": v.get("SnapshotId", ""), "tags": _tags(v),
                       "attached": [a["InstanceId"] for a in v.get("Attachments", [])]}
