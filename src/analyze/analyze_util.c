@@ -1,0 +1,453 @@
+/* Bounded readers (plain and gzip), UTF-8 repair and SQLite helpers for the loaders. */
+#include "analyze/analyze_internal.h"
+#include "common/cf_error.h"
+#include "common/cf_time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define READ_CHUNK (1u << 20)
+
+/* A byte source: a plain file descriptor, or gzip through zlib with bomb checks. */
+typedef struct src {
+    int fd;
+    gzFile gz;
+    uint64_t out_total;
+    const char *path;
+} src;
+
+static int src_open(src *s, const char *path)
+{
+    unsigned char magic[2] = {0, 0};
+    ssize_t n;
+    memset(s, 0, sizeof(*s));
+    s->path = path;
+    s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (s->fd < 0)
+        return cf_error_set(errno == ENOENT ? CF_ENOTFOUND : CF_EIO, "open %s: %s", path,
+                            strerror(errno));
+    n = pread(s->fd, magic, 2, 0);
+    if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        int fd2 = dup(s->fd);
+        if (fd2 < 0)
+            return cf_error_set(CF_EIO, "dup: %s", strerror(errno));
+        s->gz = gzdopen(fd2, "rb");
+        if (!s->gz) {
+            close(fd2);
+            return cf_error_set(CF_ENOMEM, "gzdopen %s", path);
+        }
+        gzbuffer(s->gz, 256 * 1024);
+    }
+    return CF_OK;
+}
+
+static void src_close(src *s)
+{
+    if (s->gz)
+        gzclose(s->gz);
+    if (s->fd >= 0)
+        close(s->fd);
+    s->gz = NULL;
+    s->fd = -1;
+}
+
+/* Reads up to cap bytes; 0 at the end. */
+static int src_read(src *s, char *buf, size_t cap, size_t *got)
+{
+    *got = 0;
+    if (s->gz) {
+        int n = gzread(s->gz, buf, (unsigned)cap);
+        if (n < 0) {
+            int e;
+            const char *m = gzerror(s->gz, &e);
+            return cf_error_set(CF_EPARSE, "gzip %s: %s", s->path, m ? m : "error");
+        }
+        s->out_total += (uint64_t)n;
+        if (s->out_total > CF_ANALYZE_MAX_FILE)
+            return cf_error_set(CF_ETOOBIG, "%s: more than %llu bytes decompressed", s->path,
+                                (unsigned long long)CF_ANALYZE_MAX_FILE);
+        if (s->out_total > CF_ANALYZE_GZ_MIN_BUDGET) {
+            off_t in = gzoffset(s->gz);
+            if (in > 0 && s->out_total / (uint64_t)in > CF_ANALYZE_GZ_MAX_RATIO)
+                return cf_error_set(CF_ETOOBIG, "%s: gzip bomb (ratio over %d:1)", s->path,
+                                    CF_ANALYZE_GZ_MAX_RATIO);
+        }
+        *got = (size_t)n;
+        return CF_OK;
+    }
+    for (;;) {
+        ssize_t n = read(s->fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return cf_error_set(CF_EIO, "read %s: %s", s->path, strerror(errno));
+        s->out_total += (uint64_t)n;
+        if (s->out_total > CF_ANALYZE_MAX_FILE)
+            return cf_error_set(CF_ETOOBIG, "%s: more than %llu bytes", s->path,
+                                (unsigned long long)CF_ANALYZE_MAX_FILE);
+        *got = (size_t)n;
+        return CF_OK;
+    }
+}
+
+int cf_read_all(const char *path, cf_buf *out)
+{
+    src s;
+    char *chunk = NULL;
+    size_t got;
+    int rc = src_open(&s, path);
+    if (rc)
+        goto cleanup;
+    chunk = malloc(READ_CHUNK);
+    if (!chunk) {
+        rc = cf_error_set(CF_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (;;) {
+        if ((rc = src_read(&s, chunk, READ_CHUNK, &got)))
+            goto cleanup;
+        if (got == 0)
+            break;
+        if ((rc = cf_buf_add(out, chunk, got))) {
+            rc = cf_error_set(CF_ETOOBIG, "%s: larger than %zu bytes", path, out->max);
+            goto cleanup;
+        }
+    }
+cleanup:
+    free(chunk);
+    src_close(&s);
+    return rc;
+}
+
+int cf_read_head(const char *path, char *buf, size_t cap, size_t *len_out)
+{
+    src s;
+    size_t total = 0, got;
+    int rc = src_open(&s, path);
+    *len_out = 0;
+    if (rc)
+        goto cleanup;
+    while (total < cap) {
+        if ((rc = src_read(&s, buf + total, cap - total, &got)))
+            goto cleanup;
+        if (got == 0)
+            break;
+        total += got;
+    }
+    *len_out = total;
+cleanup:
+    src_close(&s);
+    return rc;
+}
+
+int cf_lines_each(cf_load_ctx *ctx, cf_line_fn fn)
+{
+    src s;
+    char *buf = NULL; /* READ_CHUNK + CF_ANALYZE_MAX_LINE + 1 */
+    size_t have = 0;  /* bytes in buf */
+    uint64_t lineno = 0;
+    int skipping = 0; /* inside the rest of an over-long line */
+    int eof = 0;
+    int rc = src_open(&s, ctx->path);
+    if (rc)
+        goto cleanup;
+    buf = malloc(READ_CHUNK + CF_ANALYZE_MAX_LINE + 1);
+    if (!buf) {
+        rc = cf_error_set(CF_ENOMEM, "out of memory");
+        goto cleanup;
+    }
+    while (!eof) {
+        size_t got, start = 0;
+        if ((rc = src_read(&s, buf + have, READ_CHUNK, &got)))
+            goto cleanup;
+        if (got == 0)
+            eof = 1;
+        have += got;
+        for (;;) {
+            char *nl = memchr(buf + start, '\n', have - start);
+            size_t len;
+            if (!nl) {
+                if (!eof && have - start <= CF_ANALYZE_MAX_LINE)
+                    break;
+                if (have == start)
+                    break;
+                /* over-long line (or last line without '\n'): hand out what fits */
+                len = have - start;
+                if (len > CF_ANALYZE_MAX_LINE) {
+                    len = CF_ANALYZE_MAX_LINE;
+                    ctx->stats->truncated++;
+                }
+                if (!skipping) {
+                    char save = buf[start + len];
+                    buf[start + len] = '\0';
+                    while (len && buf[start + len - 1] == '\r')
+                        buf[start + --len] = '\0';
+                    lineno++;
+                    rc = fn(ctx, buf + start, len, lineno);
+                    buf[start + len] = save;
+                    if (rc)
+                        goto cleanup;
+                }
+                skipping = !eof;
+                start = have;
+                break;
+            }
+            len = (size_t)(nl - (buf + start));
+            if (skipping) {
+                skipping = 0;
+            } else {
+                if (len > CF_ANALYZE_MAX_LINE) {
+                    len = CF_ANALYZE_MAX_LINE;
+                    ctx->stats->truncated++;
+                }
+                buf[start + len] = '\0';
+                while (len && buf[start + len - 1] == '\r')
+                    buf[start + --len] = '\0';
+                lineno++;
+                if ((rc = fn(ctx, buf + start, len, lineno)))
+                    goto cleanup;
+            }
+            start = (size_t)(nl - buf) + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+    }
+cleanup:
+    free(buf);
+    src_close(&s);
+    return rc;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid or NUL. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return s[0] ? 1 : 0;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
+            return 0;
+        return 3;
+    }
+    if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+int cf_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t k;
+        if (u[i] >= 0x20 && u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        k = utf8_seq(u + i, len - i);
+        if (!k)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+int cf_utf8_lossy(cf_buf *out, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    int rc = CF_OK;
+    while (i < len && !rc) {
+        size_t k = utf8_seq(u + i, len - i);
+        if (!k) {
+            rc = cf_buf_add(out, "\xEF\xBF\xBD", 3);
+            i++;
+        } else {
+            rc = cf_buf_add(out, u + i, k);
+            i += k;
+        }
+    }
+    return rc;
+}
+
+int cf_bind_text(sqlite3_stmt *st, int idx, const char *s, size_t len, int empty_null)
+{
+    cf_buf b = CF_BUF_INIT(3 * (size_t)CF_ANALYZE_MAX_LINE + 16);
+    int r;
+    if (!s)
+        return sqlite3_bind_null(st, idx) == SQLITE_OK ? CF_OK : CF_EIO;
+    if (len == (size_t)-1)
+        len = strlen(s);
+    if (len == 0 && empty_null)
+        return sqlite3_bind_null(st, idx) == SQLITE_OK ? CF_OK : CF_EIO;
+    if (cf_utf8_valid(s, len)) {
+        r = sqlite3_bind_text(st, idx, s, (int)len, SQLITE_TRANSIENT);
+        return r == SQLITE_OK ? CF_OK : cf_error_set(CF_EIO, "bind: %s", sqlite3_errstr(r));
+    }
+    if (len > 3 * (size_t)CF_ANALYZE_MAX_LINE / 4)
+        len = 3 * (size_t)CF_ANALYZE_MAX_LINE / 4;
+    if (cf_utf8_lossy(&b, s, len)) {
+        cf_buf_release(&b);
+        return cf_error_set(CF_ETOOBIG, "text too large");
+    }
+    r = sqlite3_bind_text(st, idx, cf_buf_cstr(&b), (int)b.len, SQLITE_TRANSIENT);
+    cf_buf_release(&b);
+    return r == SQLITE_OK ? CF_OK : cf_error_set(CF_EIO, "bind: %s", sqlite3_errstr(r));
+}
+
+int cf_bind_time(sqlite3_stmt *st, int idx, int64_t ns)
+{
+    char t[CF_TIME_STR_MAX];
+    if (ns == 0)
+        return sqlite3_bind_null(st, idx) == SQLITE_OK ? CF_OK : CF_EIO;
+    cf_time_format(ns, t);
+    return sqlite3_bind_text(st, idx, t, -1, SQLITE_TRANSIENT) == SQLITE_OK ? CF_OK : CF_EIO;
+}
+
+void cf_load_bad_line(cf_load_ctx *ctx, uint64_t lineno, const char *why, const char *line,
+                      size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    ctx->stats->bad_lines++;
+    if (ctx->errors_kept >= CF_LOAD_ERRORS_PER_FILE)
+        return;
+    ctx->errors_kept++;
+    if (len > 512)
+        len = 512;
+    if (sqlite3_prepare_v2(ctx->db,
+                           "INSERT INTO load_errors(bundle_id, source, line, error, text)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto cleanup;
+    if (ctx->bundle_id)
+        sqlite3_bind_int64(st, 1, ctx->bundle_id);
+    cf_bind_text(st, 2, ctx->source, (size_t)-1, 0);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)lineno);
+    sqlite3_bind_text(st, 4, why, -1, SQLITE_STATIC);
+    cf_bind_text(st, 5, line, len, 0);
+    sqlite3_step(st);
+cleanup:
+    sqlite3_finalize(st);
+}
+
+int cf_db_err(sqlite3 *db, const char *what)
+{
+    return cf_error_set(CF_EIO, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+int cf_db_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = CF_OK;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = cf_error_set(CF_EIO, "SQL failed: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+int cf_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return cf_error_set(CF_EIO, "prepare: %s", sqlite3_errmsg(db));
+    return CF_OK;
+}
+
+int cf_db_step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+    int r = sqlite3_step(st);
+    int rc = CF_OK;
+    if (r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = cf_error_set(CF_EIO, "insert: %s", sqlite3_errmsg(db));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int cf_db_table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name=?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+int cf_db_column_exists(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t cf_url_decode(char *out, const char *in, size_t len, int plus)
+{
+    size_t i = 0, o = 0;
+    while (i < len) {
+        if (in[i] == '%' && i + 2 < len) {
+            int h = hexval((unsigned char)in[i + 1]), l = hexval((unsigned char)in[i + 2]);
+            if (h >= 0 && l >= 0) {
+                out[o++] = (char)(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out[o++] = (plus && in[i] == '+') ? ' ' : in[i];
+        i++;
+    }
+    return o;
+}
+
+size_t cf_unescape_hex(char *out, const char *in, size_t len)
+{
+    size_t i = 0, o = 0;
+    while (i < len) {
+        if (in[i] == '\\' && i + 3 < len && in[i + 1] == 'x') {
+            int h = hexval((unsigned char)in[i + 2]), l = hexval((unsigned char)in[i + 3]);
+            if (h >= 0 && l >= 0) {
+                out[o++] = (char)(h * 16 + l);
+                i += 4;
+                continue;
+            }
+        }
+        out[o++] = in[i++];
+    }
+    return o;
+}
