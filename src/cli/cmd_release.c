@@ -1,12 +1,79 @@
-/* Placeholder until issue #6 lands; replaced by the real command. */
+/* casefile release CASE: undo a case's isolation. */
 #include "cli/cli.h"
+#include "common/cf_error.h"
+#include "workflow/cf_wf_cli.h"
+#include "workflow/cf_workflow.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int cf_cmd_release(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "casefile release: not built yet (issue #6)\n");
-    return CF_EXIT_ENV;
+    cf_config cfg;
+    cf_aws *aws = NULL;
+    cf_wf wf;
+    const char *which = NULL;
+    char dir[4096];
+    int rc, exit_code = CF_EXIT_OK, wf_open = 0, dry = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: casefile release CASE [--dry-run] [--config FILE]\n\n"
+                   "Undoes the isolation recorded in the case: every ENI back on its original\n"
+                   "security groups, termination protection and shutdown behaviour as they were,\n"
+                   "Auto Scaling standby exited (asg_action=standby). The isolation groups, the\n"
+                   "ACL deny entries, the IP list and the snapshots are kept. Each change is\n"
+                   "recorded in the case's actions (step 'release').\n");
+            return CF_EXIT_OK;
+        }
+    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
+        fprintf(stderr, "casefile release: %s\n", cf_error_last()->msg);
+        cf_config_release(&cfg);
+        return CF_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc;) {
+        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
+        if (r < 0) {
+            exit_code = CF_EXIT_USAGE;
+            goto cleanup;
+        }
+        if (r)
+            continue;
+        if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else if (argv[i][0] != '-' && !which)
+            which = argv[i];
+        else {
+            fprintf(stderr, "casefile release: unexpected argument %s\n", argv[i]);
+            exit_code = CF_EXIT_USAGE;
+            goto cleanup;
+        }
+        i++;
+    }
+    if (!which || cf_wf_cli_case_dir(&cfg, which, dir, sizeof(dir))) {
+        fprintf(stderr, "usage: casefile release CASE\n");
+        exit_code = CF_EXIT_USAGE;
+        goto cleanup;
+    }
+    if ((rc = cf_wf_cli_aws(&cfg, &aws))) {
+        fprintf(stderr, "casefile release: AWS client: %s\n", cf_error_last()->msg);
+        exit_code = CF_EXIT_ENV;
+        goto cleanup;
+    }
+    if ((rc = cf_wf_reopen(&wf, &cfg, aws, dir))) {
+        fprintf(stderr, "casefile release: %s\n", cf_error_last()->msg);
+        exit_code = CF_EXIT_USAGE;
+        goto cleanup;
+    }
+    wf_open = 1;
+    wf.dry_run = dry;
+    if ((rc = cf_wf_release(&wf))) {
+        fprintf(stderr, "casefile release: %s\n", cf_error_last()->msg);
+        exit_code = rc == CF_EINVAL ? CF_EXIT_USAGE : CF_EXIT_STEP_FAILED;
+    }
+cleanup:
+    if (wf_open)
+        cf_wf_close(&wf);
+    cf_aws_free(aws);
+    cf_config_release(&cfg);
+    return exit_code;
 }

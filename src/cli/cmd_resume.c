@@ -1,12 +1,87 @@
-/* Placeholder until issue #6 lands; replaced by the real command. */
+/* casefile resume CASE: continue a case from its journal after a crash or a failed step. */
 #include "cli/cli.h"
+#include "common/cf_error.h"
+#include "workflow/cf_wf_cli.h"
+#include "workflow/cf_workflow.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int cf_cmd_resume(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "casefile resume: not built yet (issue #6)\n");
-    return CF_EXIT_ENV;
+    cf_config cfg;
+    cf_aws *aws = NULL;
+    cf_wf wf;
+    const char *which = NULL;
+    char dir[4096];
+    int rc, exit_code = CF_EXIT_OK, wf_open = 0, quiet = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: casefile resume CASE [--config FILE] [--quiet] [--KEY VALUE]...\n\n"
+                   "CASE is a case id (under case_root) or a case directory. Runs every step\n"
+                   "that is not done yet; steps look at AWS before acting, so nothing is done\n"
+                   "twice. Failed steps are run again.\n");
+            cf_wf_cli_print_config_help(stdout);
+            return CF_EXIT_OK;
+        }
+    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
+        fprintf(stderr, "casefile resume: %s\n", cf_error_last()->msg);
+        cf_config_release(&cfg);
+        return CF_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc;) {
+        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
+        if (r < 0) {
+            fprintf(stderr, "casefile resume: %s\n", cf_error_last()->msg);
+            exit_code = CF_EXIT_USAGE;
+            goto cleanup;
+        }
+        if (r)
+            continue;
+        if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (argv[i][0] == '-' || which) {
+            fprintf(stderr, "casefile resume: unexpected argument %s\n", argv[i]);
+            exit_code = CF_EXIT_USAGE;
+            goto cleanup;
+        } else {
+            which = argv[i];
+        }
+        i++;
+    }
+    if (!which) {
+        fprintf(stderr, "usage: casefile resume CASE\n");
+        exit_code = CF_EXIT_USAGE;
+        goto cleanup;
+    }
+    if ((rc = cf_config_validate(&cfg)) ||
+        (rc = cf_wf_cli_case_dir(&cfg, which, dir, sizeof(dir)))) {
+        fprintf(stderr, "casefile resume: %s\n", cf_error_last()->msg);
+        exit_code = CF_EXIT_USAGE;
+        goto cleanup;
+    }
+    if ((rc = cf_wf_cli_aws(&cfg, &aws))) {
+        fprintf(stderr, "casefile resume: AWS client: %s\n", cf_error_last()->msg);
+        exit_code = CF_EXIT_ENV;
+        goto cleanup;
+    }
+    if ((rc = cf_wf_reopen(&wf, &cfg, aws, dir))) {
+        fprintf(stderr, "casefile resume: %s\n", cf_error_last()->msg);
+        exit_code = rc == CF_ENOTFOUND ? CF_EXIT_USAGE : cf_wf_cli_exit(rc);
+        goto cleanup;
+    }
+    wf_open = 1;
+    wf.quiet = quiet;
+    rc = cf_wf_run(&wf);
+    printf("%s\n", wf.case_id);
+    if (rc == CF_ERR)
+        exit_code = CF_EXIT_STEP_FAILED;
+    else if (rc)
+        exit_code = rc == CF_ENOTFOUND ? CF_EXIT_STEP_FAILED : cf_wf_cli_exit(rc);
+cleanup:
+    if (wf_open)
+        cf_wf_close(&wf);
+    cf_aws_free(aws);
+    cf_config_release(&cfg);
+    return exit_code;
 }

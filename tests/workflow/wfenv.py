@@ -1,0 +1,195 @@
+"""Shared fixture of the workflow tests: seeds moto with a small account and runs casefile.
+
+Used by the test_*.py scripts of tests/workflow (each runs under tests/lib/with-moto, so moto is
+fresh and AWS_ENDPOINT_URL points at it). The account: a VPC 10.0.0.0/16 with a subnet, its network
+ACL (an allow-all rule 100 as AWS creates it), an instance with two volumes in an Auto Scaling group
+and an ALB target group, an S3 evidence bucket, a verified SES sender.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+import boto3
+
+REGION = os.environ.get("AWS_REGION", "us-east-1")
+ATTACKER = "198.51.100.23"
+ATTACKER6 = "2001:db8:bad::7"
+BUCKET = "cf-evidence"
+SENDER = "casefile@example.com"
+RESPONDER = "soc@example.com"
+
+
+def client(name):
+    return boto3.client(name, region_name=REGION)
+
+
+def casefile_bin():
+    return os.path.join(os.environ["CF_BIN_DIR"], "casefile")
+
+
+def seed(protected=False, asg=True, tg=True, nacl_fill=0, extra_tags=None):
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24",
+                               AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
+    acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    for egress in (False, True):
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1",
+                                     RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0")
+    assoc = [a for a in ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
+        ["Associations"] if a["SubnetId"] == subnet][0]["NetworkAclAssociationId"]
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+    for i in range(nacl_fill):
+        for egress in (False, True):
+            ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=200 + i, Protocol="6",
+                                         RuleAction="allow", Egress=egress,
+                                         CidrBlock="192.0.2.%d/32" % (i + 1),
+                                         PortRange={"From": 443, "To": 443})
+    web_sg = ec2.create_security_group(GroupName="web", Description="web",
+                                       VpcId=vpc)["GroupId"]
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    tags = [{"Key": "Name", "Value": "web-1"}]
+    if protected:
+        tags.append({"Key": "casefile:protected", "Value": "true"})
+    tags += extra_tags or []
+    inst = ec2.run_instances(
+        ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=subnet,
+        SecurityGroupIds=[web_sg],
+        BlockDeviceMappings=[{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 8}}],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
+    )["Instances"][0]["InstanceId"]
+    out = {"vpc": vpc, "subnet": subnet, "acl": acl, "instance": inst, "web_sg": web_sg}
+    if tg:
+        elb = client("elbv2")
+        tga = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc,
+                                      TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=tga, Targets=[{"Id": inst, "Port": 80}])
+        out["tg"] = tga
+    if asg:
+        au = client("autoscaling")
+        au.create_launch_configuration(LaunchConfigurationName="lc", ImageId=ami,
+                                       InstanceType="t3.micro")
+        au.create_auto_scaling_group(AutoScalingGroupName="web-asg", LaunchConfigurationName="lc",
+                                     MinSize=0, MaxSize=2, DesiredCapacity=0,
+                                     VPCZoneIdentifier=subnet)
+        au.attach_instances(InstanceIds=[inst], AutoScalingGroupName="web-asg")
+        out["asg"] = "web-asg"
+    s3 = client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    client("ses").verify_email_identity(EmailAddress=SENDER)
+    return out
+
+
+def event(instance, finding_id="fd-1", ips=(ATTACKER,), shape="eventbridge"):
+    finding = {
+        "schemaVersion": "2.0", "accountId": "123456789012", "region": REGION,
+        "id": finding_id, "type": "UnauthorizedAccess:EC2/SSHBruteForce",
+        "severity": 8, "createdAt": "2026-11-27T20:00:00.000Z",
+        "resource": {"resourceType": "Instance", "instanceDetails": {
+            "instanceId": instance, "availabilityZone": REGION + "a"}},
+        "service": {"eventFirstSeen": "2026-11-27T19:55:00.000Z",
+                    "eventLastSeen": "2026-11-27T20:00:00.000Z",
+                    "action": {"actionType": "NETWORK_CONNECTION", "networkConnectionAction": {
+                        "remoteIpDetails": {"ipAddressV4": ips[0]}}}},
+    }
+    if len(ips) > 1:
+        finding["service"]["action"]["portProbeAction"] = {"portProbeDetails": [
+            {"remoteIpDetails": {"ipAddressV6" if ":" in ip else "ipAddressV4": ip}}
+            for ip in ips[1:]]}
+    if shape == "finding":
+        return finding
+    return {"version": "0", "id": "ev-1", "detail-type": "GuardDuty Finding",
+            "source": "aws.guardduty", "region": REGION, "detail": finding}
+
+
+def config(tmp, **over):
+    cfg = {"case_root": os.path.join(tmp, "cases"), "evidence_bucket": BUCKET,
+           "sender": SENDER, "recipients": RESPONDER, "volatile_timeout_s": 2,
+           "poll_interval_ms": 100, "retry_base_ms": 10, "snapshot_timeout_s": 30}
+    cfg.update(over)
+    path = os.path.join(tmp, "casefile.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
+def run(args, check=None, env=None, input=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([casefile_bin()] + args, capture_output=True, text=True, env=e,
+                       input=input, timeout=240)
+    sys.stderr.write("$ casefile %s -> %d\n%s%s" % (" ".join(args), p.returncode, p.stdout,
+                                                      p.stderr))
+    if check is not None and p.returncode != check:
+        raise AssertionError("casefile %s exited %d, expected %d" % (args, p.returncode, check))
+    return p
+
+
+def write_event(tmp, ev, name="event.json"):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        json.dump(ev, f)
+    return path
+
+
+def sent_emails():
+    url = os.environ["CF_MOTO_URL"] + "/moto-api/data.json"
+    data = json.load(urllib.request.urlopen(url))
+    out = []
+    for svc in ("ses", "sesv2"):
+        for region_data in data.get(svc, {}).get("SESBackend", data.get(svc, {})).values() \
+                if False else []:
+            pass
+    # moto keeps SES mail in the ses backend's sent_messages; /moto-api/data.json does not list
+    # it, so ask the dedicated endpoint.
+    try:
+        ses = json.load(urllib.request.urlopen(os.environ["CF_MOTO_URL"] + "/moto-api/data.json"))
+        del ses
+    except Exception:
+        pass
+    return out
+
+
+def ses_sent():
+    """Messages SES accepted, from moto's SES inspection endpoint."""
+    url = os.environ["CF_MOTO_URL"] + "/moto-api/data.json"
+    raw = json.load(urllib.request.urlopen(url))
+    msgs = raw.get("ses", {}).get("Message", [])
+    return msgs
+
+
+def state_dump(info):
+    """Everything the workflow may change, for before/after comparisons."""
+    ec2 = client("ec2")
+    inst = info["instance"]
+    dump = {
+        "acls": ec2.describe_network_acls()["NetworkAcls"],
+        "sgs": ec2.describe_security_groups()["SecurityGroups"],
+        "enis": [(n["NetworkInterfaceId"], sorted(g["GroupId"] for g in n["Groups"]))
+                 for n in ec2.describe_network_interfaces()["NetworkInterfaces"]],
+        "snapshots": ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"],
+        "volumes": ec2.describe_volumes()["Volumes"],
+        "instances": [(i["InstanceId"], i["State"]["Name"], i.get("Tags"))
+                      for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]],
+        "term": ec2.describe_instance_attribute(InstanceId=inst,
+                                                Attribute="disableApiTermination")
+        ["DisableApiTermination"],
+        "objects": sorted(o["Key"] for o in client("s3").list_objects_v2(Bucket=BUCKET)
+                          .get("Contents", [])),
+        "commands": client("ssm").list_commands()["Commands"],
+    }
+    if "asg" in info:
+        dump["asg"] = client("autoscaling").describe_auto_scaling_instances()[
+            "AutoScalingInstances"]
+    if "tg" in info:
+        dump["tg"] = client("elbv2").describe_target_health(TargetGroupArn=info["tg"])[
+            "TargetHealthDescriptions"]
+    return json.loads(json.dumps(dump, default=str, sort_keys=True))
+
+
+def tmpdir():
+    return tempfile.mkdtemp(prefix="cf-wf-")
