@@ -166,7 +166,8 @@ static int query_pairs(const char *q, kv **out, size_t *n_out)
         }
         p = amp ? amp + 1 : NULL;
     }
-    qsort(pairs, n, sizeof(*pairs), kv_cmp);
+    if (n)
+        qsort(pairs, n, sizeof(*pairs), kv_cmp);
     *out = pairs;
     *n_out = n;
     pairs = NULL;
