@@ -1,12 +1,161 @@
-/* Placeholder until issue #6 lands; replaced by the real command. */
+/* casefile watch --queue URL: findings from SQS (fed by an EventBridge rule), one case each. */
 #include "cli/cli.h"
+#include "common/cf_error.h"
+#include "common/cf_json.h"
+#include "workflow/cf_wf_cli.h"
+#include "workflow/cf_workflow.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int sqs_call(cf_aws *aws, const char *op, json_t *body, cf_aws_response *r)
+{
+    int rc = cf_aws_json(aws, &cf_aws_svc_sqs, op, body, r);
+    if (rc)
+        cf_error_wrap("SQS %s", op);
+    return rc;
+}
+
+/* One message: open its case (recorded in case.db), delete it, run the case. Returns 1 when the
+ * case had step failures, 0 when fine, <0 when the message was left on the queue. */
+static int one_message(cf_config *cfg, cf_aws *aws, const char *queue, json_t *m, int dry)
+{
+    const char *body = json_string_value(json_object_get(m, "Body"));
+    const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
+    cf_finding f;
+    cf_wf wf;
+    int rc;
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    json_t *del;
+    if (!body || !receipt)
+        return CF_EINVAL;
+    if ((rc = cf_finding_parse(&f, body, strlen(body)))) {
+        /* Left on the queue: its redrive policy moves it to the dead-letter queue. */
+        fprintf(stderr, "casefile watch: message %s is not a finding (%s); left on the queue\n",
+                json_string_value(json_object_get(m, "MessageId")), cf_error_last()->msg);
+        return rc;
+    }
+    if ((rc = cf_wf_open(&wf, cfg, aws, &f, dry))) {
+        fprintf(stderr, "casefile watch: %s; message left on the queue\n", cf_error_last()->msg);
+        cf_finding_release(&f);
+        return rc;
+    }
+    /* The case is recorded: the message may go. A crash from here on is `casefile resume`. */
+    del = json_pack("{s:s,s:s}", "QueueUrl", queue, "ReceiptHandle", receipt);
+    if (sqs_call(aws, "DeleteMessage", del, &r))
+        fprintf(stderr, "casefile watch: %s (the message may come back; its case is joined)\n",
+                cf_error_last()->msg);
+    json_decref(del);
+    cf_aws_response_release(&r);
+    rc = cf_wf_run(&wf);
+    printf("%s\n", wf.case_id);
+    fflush(stdout);
+    cf_wf_close(&wf);
+    cf_finding_release(&f);
+    return rc ? 1 : 0;
+}
 
 int cf_cmd_watch(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "casefile watch: not built yet (issue #6)\n");
-    return CF_EXIT_ENV;
+    cf_config cfg;
+    cf_aws *aws = NULL;
+    const char *queue = NULL;
+    int rc, once = 0, wait_s = 20, dry = 0, exit_code = CF_EXIT_OK;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: casefile watch --queue URL [--once] [--wait S] [--dry-run] "
+                   "[--config FILE]\n\n"
+                   "Long-polls the SQS queue; each message (an EventBridge GuardDuty event or a\n"
+                   "finding) opens or joins its case. A message is deleted only once its case is\n"
+                   "recorded in case.db; messages that are not findings stay on the queue (for\n"
+                   "its dead-letter queue). --once: stop when the queue is empty. SIGINT/SIGTERM\n"
+                   "stop after the current case.\n");
+            return CF_EXIT_OK;
+        }
+    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
+        fprintf(stderr, "casefile watch: %s\n", cf_error_last()->msg);
+        cf_config_release(&cfg);
+        return CF_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc;) {
+        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
+        if (r < 0) {
+            exit_code = CF_EXIT_USAGE;
+            goto cleanup;
+        }
+        if (r)
+            continue;
+        if (!strcmp(argv[i], "--queue") && i + 1 < argc)
+            queue = argv[++i];
+        else if (!strcmp(argv[i], "--once"))
+            once = 1;
+        else if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else if (!strcmp(argv[i], "--wait") && i + 1 < argc)
+            wait_s = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "casefile watch: unexpected argument %s\n", argv[i]);
+            exit_code = CF_EXIT_USAGE;
+            goto cleanup;
+        }
+        i++;
+    }
+    if (!queue || wait_s < 0 || wait_s > 20) {
+        fprintf(stderr, "usage: casefile watch --queue URL [--wait 0..20]\n");
+        exit_code = CF_EXIT_USAGE;
+        goto cleanup;
+    }
+    if ((rc = cf_config_validate(&cfg))) {
+        fprintf(stderr, "casefile watch: %s\n", cf_error_last()->msg);
+        exit_code = CF_EXIT_USAGE;
+        goto cleanup;
+    }
+    if ((rc = cf_wf_cli_aws(&cfg, &aws))) {
+        fprintf(stderr, "casefile watch: AWS client: %s\n", cf_error_last()->msg);
+        exit_code = CF_EXIT_ENV;
+        goto cleanup;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stop_flag) {
+        cf_aws_response r = CF_AWS_RESPONSE_INIT;
+        json_t *req = json_pack("{s:s,s:i,s:i,s:i}", "QueueUrl", queue, "MaxNumberOfMessages", 1,
+                                "WaitTimeSeconds", wait_s, "VisibilityTimeout", 900);
+        json_t *msgs, *m;
+        size_t i;
+        rc = sqs_call(aws, "ReceiveMessage", req, &r);
+        json_decref(req);
+        if (rc) {
+            fprintf(stderr, "casefile watch: %s\n", cf_error_last()->msg);
+            cf_aws_response_release(&r);
+            exit_code = CF_EXIT_ENV;
+            break;
+        }
+        msgs = json_object_get(r.json, "Messages");
+        if (!json_array_size(msgs) && once) {
+            cf_aws_response_release(&r);
+            break;
+        }
+        json_array_foreach(msgs, i, m)
+        {
+            int res = one_message(&cfg, aws, queue, m, dry);
+            if (res == 1)
+                exit_code = CF_EXIT_STEP_FAILED;
+        }
+        cf_aws_response_release(&r);
+    }
+cleanup:
+    cf_aws_free(aws);
+    cf_config_release(&cfg);
+    return exit_code;
 }

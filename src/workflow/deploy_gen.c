@@ -69,14 +69,13 @@ char *cf_wf_iam_policy(void)
 static json_t *task_state(const char *step, const char *lambda_arn, const char *next, int end)
 {
     json_t *st = json_pack(
-        "{s:s,s:s,s:{s:s,s:{s:s,s:s}},s:s,s:s,s:[{s:[s,s,s],s:i,s:i,s:f}],"
+        "{s:s,s:s,s:{s:s,s:{s:s,s:s}},s:s,s:[{s:[s,s,s],s:i,s:i,s:f}],"
         "s:[{s:[s],s:s,s:s}]}",
         "Type", "Task", "Resource", "arn:aws:states:::lambda:invoke", "Parameters", "FunctionName",
-        lambda_arn, "Payload", "case.$", "$.case", "step", step, "ResultSelector", "$.Payload",
-        "ResultPath", "$.result", "Retry", "ErrorEquals", "Lambda.ServiceException",
-        "Lambda.TooManyRequestsException", "Casefile.Retryable", "IntervalSeconds", 2,
-        "MaxAttempts", 3, "BackoffRate", 2.0, "Catch", "ErrorEquals", "States.ALL", "ResultPath",
-        "$.error", "Next", next ? next : "Done");
+        lambda_arn, "Payload", "case.$", "$.case", "step", step, "ResultPath", "$.result", "Retry",
+        "ErrorEquals", "Lambda.ServiceException", "Lambda.TooManyRequestsException",
+        "Casefile.Retryable", "IntervalSeconds", 2, "MaxAttempts", 3, "BackoffRate", 2.0, "Catch",
+        "ErrorEquals", "States.ALL", "ResultPath", "$.error", "Next", next ? next : "Done");
     /* Results do not need to accumulate: the case lives in case.db (S3); keep $.case only. */
     json_object_set_new(st, "ResultPath", json_null());
     if (end || !next) {
