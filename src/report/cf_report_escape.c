@@ -152,8 +152,11 @@ static int ci_prefix(const unsigned char *p, size_t left, const char *lit)
 int cf_report_esc_md(cf_buf *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = 0, digits = 0;
     int rc = CF_OK;
+    /* "12." or "12)" at the start would make an ordered list */
+    while (digits < len && p[digits] >= '0' && p[digits] <= '9')
+        digits++;
     while (i < len && rc == CF_OK) {
         uint32_t cp;
         size_t at = i;
@@ -165,8 +168,12 @@ int cf_report_esc_md(cf_buf *out, const char *s, size_t len)
         else if (cp == '>')
             rc = cf_buf_add(out, "&gt;", 4);
         else if (cp == '\n' || cp == '\r' || cp == '\t')
-            rc = cf_buf_addch(out, ' ');
-        else if (cp < 0x80 && strchr("\\`*_{}[]()#+-!|~@$^\"", (int)cp))
+            rc = cf_buf_addch(out, ' '); /* no new line can start a block */
+        else if (cp < 0x80 && strchr("\\`*_{}[]|~@", (int)cp))
+            rc = cf_buf_addf(out, "\\%c", (char)cp);
+        else if (at == 0 && cp < 0x80 && strchr("-+#=", (int)cp))
+            rc = cf_buf_addf(out, "\\%c", (char)cp); /* list, heading, rule */
+        else if (digits > 0 && at == digits && (cp == '.' || cp == ')'))
             rc = cf_buf_addf(out, "\\%c", (char)cp);
         else if (cp == '.' && at >= 3 && ci_prefix(p + at - 3, 4, "www."))
             rc = cf_buf_add(out, "\\.", 2); /* no GFM extended www autolink */

@@ -54,6 +54,7 @@ static const char CSS[] =
     "tr.sev-low td:first-child{box-shadow:inset 4px 0 0 var(--sevc)}"
     ".mono,code{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:12px;"
     "word-break:break-all}"
+    ".nowrap{white-space:nowrap;word-break:normal}"
     ".mute{color:var(--mute)}.ok{color:#2e7d32;font-weight:600}.bad{color:var(--high);"
     "font-weight:600}.warn{color:var(--med);font-weight:600}"
     "dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:4px 0}"
@@ -61,7 +62,7 @@ static const char CSS[] =
     ".evrow{border:1px solid var(--line);border-left:4px solid var(--sevc);border-radius:4px;"
     "padding:6px 10px;margin:8px 0}"
     ".evrow:target,tr:target{background:#fff8d6}"
-    "ol.next li{margin:3px 0}ul.did li{margin:2px 0}"
+    "ol.story li{margin:4px 0}ol.next li{margin:3px 0}ul.did li{margin:2px 0}"
     ".chart{width:100%;height:auto;max-height:260px;display:block}"
     "a.button{display:inline-block;background:#1f5fa8;color:#fff;padding:6px 14px;"
     "border-radius:4px;text-decoration:none;font-weight:600}"
@@ -175,6 +176,25 @@ static void render_summary(cf_rw *w, json_t *m, int summary_only, cf_buf *tmp)
         val(w, v, tmp);
         cf_rw_raw(w, "</p>");
     }
+    if (json_array_size(json_object_get(m, "story")) > 0) {
+        cf_rw_raw(w, "<h3>Attack story</h3><ol class=\"story\">");
+        json_array_foreach(json_object_get(m, "story"), i, v)
+        {
+            cf_rw_raw(w, "<li><strong>");
+            cf_rw_html(w, cf_rm_str(v, "title"));
+            cf_rw_raw(w, "</strong> <span class=\"mono mute\">");
+            cf_rw_html(w, cf_rm_str(v, "time"));
+            cf_rw_raw(w, "</span><br><span class=\"mono\">");
+            cf_rw_html(w, cf_rm_str(v, "summary"));
+            cf_rw_raw(w, "</span>");
+            if (!summary_only && *cf_rm_str(v, "anchor")) {
+                cf_rw_raw(w, " ");
+                anchor_link(w, cf_rm_str(v, "anchor"), "detection");
+            }
+            cf_rw_raw(w, "</li>");
+        }
+        cf_rw_raw(w, "</ol>");
+    }
     cf_rw_raw(w, "<h3>What casefile did</h3><ul class=\"did\">");
     json_array_foreach(json_object_get(sum, "casefile_did"), i, v)
     {
@@ -211,7 +231,7 @@ static void render_summary(cf_rw *w, json_t *m, int summary_only, cf_buf *tmp)
                 cf_rw_html(w, cf_rm_str(t, "id"));
             }
             cf_rw_raw(w, "</td>");
-            td(w, v, "time", "mono", tmp);
+            td(w, v, "time", "mono nowrap", tmp);
             cf_rw_raw(w, "</tr>");
         }
         cf_rw_raw(w, "</table>");
@@ -248,7 +268,7 @@ static void render_detections(cf_rw *w, json_t *m, cf_buf *tmp)
         cf_rw_html(w, cf_rm_str(d, "title"));
         cf_rw_raw(w, "</strong><br><span class=\"mono mute\">");
         cf_rw_html(w, cf_rm_str(d, "rule_id"));
-        cf_rw_raw(w, "</span></td><td class=\"mono\">");
+        cf_rw_raw(w, "</span></td><td class=\"mono nowrap\">");
         json_array_foreach(json_object_get(d, "attack"), k, t)
         {
             const char *url = cf_rm_str(t, "url");
@@ -266,7 +286,7 @@ static void render_detections(cf_rw *w, json_t *m, cf_buf *tmp)
             }
         }
         cf_rw_raw(w, "</td>");
-        td(w, d, "time", "mono", tmp);
+        td(w, d, "time", "mono nowrap", tmp);
         cf_rw_raw(w, "<td><dl class=\"kv\">");
         json_object_foreach(json_object_get(d, "entity"), key, v)
         {
@@ -445,7 +465,7 @@ static void render_timeline(cf_rw *w, json_t *m, cf_buf *tmp)
                       cf_report_sev_name(cf_report_sev_rank(cf_rm_str(e, "severity"))));
         else
             cf_rw_raw(w, "<tr>");
-        td(w, e, "time", "mono", tmp);
+        td(w, e, "time", "mono nowrap", tmp);
         td(w, e, "source", NULL, tmp);
         td(w, e, "kind", NULL, tmp);
         td(w, e, "summary", "mono", tmp);
@@ -472,7 +492,7 @@ static void render_actions(cf_rw *w, json_t *m, cf_buf *tmp)
     {
         const char *res = cf_rm_str(a, "result");
         cf_rw_raw(w, "<tr>");
-        td(w, a, "time", "mono", tmp);
+        td(w, a, "time", "mono nowrap", tmp);
         td(w, a, "step", NULL, tmp);
         td(w, a, "call", "mono", tmp);
         td(w, a, "target", "mono", tmp);
@@ -622,7 +642,26 @@ static void render_steps(cf_rw *w, json_t *m, cf_buf *tmp)
         td(w, s, "error", NULL, tmp);
         cf_rw_raw(w, "</tr>");
     }
-    cf_rw_raw(w, "</table></section>");
+    cf_rw_raw(w, "</table>");
+    if (json_array_size(json_object_get(m, "rule_errors")) > 0) {
+        cf_rw_raw(w, "<h3>Rules that did not run cleanly</h3><table><tr><th>Rule</th>"
+                     "<th>Status</th><th>Error</th></tr>");
+        json_array_foreach(json_object_get(m, "rule_errors"), i, s)
+        {
+            cf_rw_raw(w, "<tr>");
+            td(w, s, "rule_id", "mono", tmp);
+            td(w, s, "status", "warn", tmp);
+            td(w, s, "error", NULL, tmp);
+            cf_rw_raw(w, "</tr>");
+        }
+        cf_rw_raw(w, "</table>");
+    }
+    if (cf_rm_int(json_object_get(m, "counts"), "load_errors") > 0)
+        cf_rw_fmt(w,
+                  "<p class=\"warn\">%lld input line(s) could not be parsed (table "
+                  "<code>load_errors</code> of case.db).</p>",
+                  (long long)cf_rm_int(json_object_get(m, "counts"), "load_errors"));
+    cf_rw_raw(w, "</section>");
 }
 
 static void render_case(cf_rw *w, json_t *m, cf_buf *tmp)

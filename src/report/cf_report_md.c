@@ -95,6 +95,20 @@ static void render_summary(cf_rw *w, json_t *m, int summary_only, cf_buf *tmp)
         md_val(w, v, tmp);
         cf_rw_raw(w, "\n\n");
     }
+    if (json_array_size(json_object_get(m, "story")) > 0) {
+        cf_rw_raw(w, "### Attack story\n\n");
+        json_array_foreach(json_object_get(m, "story"), i, v)
+        {
+            cf_rw_fmt(w, "%zu. **", i + 1);
+            cf_rw_md(w, cf_rm_str(v, "title"));
+            cf_rw_raw(w, "** ");
+            cf_rw_code(w, cf_rm_str(v, "time"));
+            cf_rw_raw(w, ": ");
+            cf_rw_code(w, cf_rm_str(v, "summary"));
+            cf_rw_raw(w, "\n");
+        }
+        cf_rw_raw(w, "\n");
+    }
     cf_rw_raw(w, "### What casefile did\n\n");
     json_array_foreach(json_object_get(sum, "casefile_did"), i, v)
     {
@@ -350,8 +364,21 @@ static void render_tables(cf_rw *w, json_t *m, cf_buf *tmp)
         cf_rw_raw(w, "\n");
     }
     (void)k;
-    w->md_table = 0;
     cf_rw_raw(w, "\n");
+    if (json_array_size(json_object_get(m, "rule_errors")) > 0) {
+        cf_rw_raw(w,
+                  "Rules that did not run cleanly:\n\n| Rule | Status | Error |\n|---|---|---|\n");
+        json_array_foreach(json_object_get(m, "rule_errors"), i, a)
+        {
+            cf_rw_raw(w, "|");
+            cell_code(w, a, "rule_id", tmp);
+            cell_md(w, a, "status", tmp);
+            cell_code(w, a, "error", tmp);
+            cf_rw_raw(w, "\n");
+        }
+        cf_rw_raw(w, "\n");
+    }
+    w->md_table = 0;
 }
 
 int cf_report_render_md(json_t *m, int summary_only, cf_buf *out)

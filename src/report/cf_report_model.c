@@ -772,7 +772,17 @@ static int build_timeline(builder *b)
             (rc = jset(e, "kind", col_json(b, st, 3))) ||
             (rc = jset(e, "summary", col_json(b, st, 4))))
             goto cleanup;
-        if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
+        if (sqlite3_column_type(st, 7) == SQLITE_NULL &&
+            sqlite3_column_type(st, 5) == SQLITE_TEXT &&
+            !strcmp((const char *)sqlite3_column_text(st, 5), "detections")) {
+            char anchor[48];
+            snprintf(anchor, sizeof(anchor), "det-%lld", (long long)sqlite3_column_int64(st, 6));
+            if ((rc = jset(e, "anchor", json_string(anchor))) ||
+                (rc = jset(e, "severity",
+                           json_string(cf_report_sev_name(
+                               cf_report_sev_rank((const char *)sqlite3_column_text(st, 3)))))))
+                goto cleanup;
+        } else if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
             char anchor[96];
             const char *t = (const char *)sqlite3_column_text(st, 5);
             anchor_for(t ? t : "", sqlite3_column_int64(st, 6), anchor);
@@ -856,36 +866,59 @@ static int build_simple(builder *b)
     return CF_OK;
 }
 
-/* Optional narrative written by the analysis: case_info "narrative" (text), or a table
- * `narrative` with a text/summary/line column, one paragraph per row. */
+/* The attack story written by the analysis (docs/analysis.md): the `narrative` table, one row
+ * per phase (seq, phase, time, title, summary, detection_id, ...); rows of phase "response"
+ * repeat the actions and are left out. A case_info "narrative" text is shown as is. Also the
+ * rule engine's and loaders' problems (rule_runs, load_errors) when those tables exist. */
 static int build_narrative(builder *b)
 {
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *story = json_array(), *rerr = json_array();
     json_t *kase = json_object_get(b->model, "case");
     const char *single = cf_rm_str(kase, "narrative");
-    int rc = jset(b->model, "narrative", arr);
-    if (rc)
+    int rc;
+    if ((rc = jset(b->model, "narrative", arr)) || (rc = jset(b->model, "story", story)) ||
+        (rc = jset(b->model, "rule_errors", rerr)))
         return rc;
     if (*single && (rc = jpush(arr, json_string(single))))
         return rc;
     if (table_exists(b, "narrative")) {
-        static const char *const cols[] = {"text", "summary", "line", "paragraph"};
-        for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-            char sql[160];
-            sqlite3_stmt *st = NULL;
-            snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM narrative ORDER BY rowid LIMIT %d",
-                     cols[i], MAX_NARRATIVE);
-            if (sqlite3_prepare_v2(b->db, sql, -1, &st, NULL) != SQLITE_OK)
-                continue; /* no such column */
-            while (sqlite3_step(st) == SQLITE_ROW)
-                if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
-                    (rc = jpush(arr, col_json(b, st, 0))))
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(
+                b->db,
+                "SELECT phase, time, title, summary, detection_id FROM narrative "
+                "WHERE phase IS NOT 'response' ORDER BY seq, id LIMIT " CF_REPORT_STR(
+                    MAX_NARRATIVE),
+                -1, &st, NULL) == SQLITE_OK) {
+            while (rc == CF_OK && sqlite3_step(st) == SQLITE_ROW) {
+                json_t *o = json_object();
+                if ((rc = jpush(story, o)) || (rc = jset(o, "phase", col_json(b, st, 0))) ||
+                    (rc = jset(o, "time", col_json(b, st, 1))) ||
+                    (rc = jset(o, "title", col_json(b, st, 2))) ||
+                    (rc = jset(o, "summary", col_json(b, st, 3))))
                     break;
-            sqlite3_finalize(st);
-            break;
+                if (sqlite3_column_type(st, 4) == SQLITE_INTEGER) {
+                    char anchor[48];
+                    snprintf(anchor, sizeof(anchor), "det-%lld",
+                             (long long)sqlite3_column_int64(st, 4));
+                    rc = jset(o, "anchor", json_string(anchor));
+                }
+            }
         }
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
     }
-    return rc;
+    if (table_exists(b, "rule_runs") &&
+        (rc = rows_to_array(b,
+                            "SELECT rule_id, status, error FROM rule_runs WHERE status IS NOT "
+                            "'ok' ORDER BY rule_id LIMIT 200",
+                            rerr)))
+        return rc;
+    if (table_exists(b, "load_errors") &&
+        (rc = jset(json_object_get(b->model, "counts"), "load_errors",
+                   json_integer((json_int_t)count_rows(b, "SELECT count(*) FROM load_errors")))))
+        return rc;
+    return CF_OK;
 }
 
 /* ---- summary ------------------------------------------------------------------------------- */
@@ -1068,15 +1101,16 @@ static int build_summary(builder *b)
     if ((rc = jset(sum, "dry_run", json_boolean(dry))))
         return rc;
     /* next steps */
-    if (dry && (rc = addf(next, "This was a dry run: nothing was changed in AWS. Run `casefile "
-                                "respond` without --dry-run to contain the instance.")))
+    if (dry &&
+        (rc = addf(next, "This was a dry run: nothing was changed in AWS. Run casefile respond "
+                         "without --dry-run to contain the instance.")))
         return rc;
     json_array_foreach(json_object_get(b->model, "steps"), i, v)
     {
         if (!strcmp(cf_rm_str(v, "status"), "failed") &&
             (rc = addf(next,
-                       "Step %.40s failed (%.300s): fix the cause, then run `casefile "
-                       "resume` on this case.",
+                       "Step %.40s failed (%.300s): fix the cause, then run casefile "
+                       "resume on this case.",
                        cf_rm_str(v, "name"), cf_rm_str(v, "error"))))
             return rc;
     }
@@ -1098,7 +1132,7 @@ static int build_summary(builder *b)
         return rc;
     if (isolated && (rc = addf(next,
                                "%.64s is isolated: keep it (do not terminate) until the "
-                               "investigation ends; `casefile release` restores its "
+                               "investigation ends; casefile release restores its "
                                "security groups.",
                                *inst ? inst : "The instance")))
         return rc;
