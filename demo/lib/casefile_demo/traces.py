@@ -48,6 +48,7 @@ class Traces:
 
     def _spawn(self, key, argv, executable=None, **kw):
         p = subprocess.Popen(argv, executable=executable, preexec_fn=procs.pdeathsig(signal.SIGKILL),
+                             cwd=kw.pop("cwd", "/"),
                              env=self.env, stdin=kw.pop("stdin", subprocess.DEVNULL),
                              stdout=kw.pop("stdout", subprocess.DEVNULL),
                              stderr=kw.pop("stderr", subprocess.DEVNULL), **kw)
