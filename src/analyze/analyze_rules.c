@@ -55,6 +55,7 @@ static const char *const volatile_tables[] = {"system",
                                               "case_attacker_ips",
                                               "case_instance_ips",
                                               "case_window",
+                                              "evidence",
                                               NULL};
 
 static char *trim(char *s)
