@@ -35,6 +35,27 @@ static int j_i64(json_t *o, const char *key, int64_t *out)
     return 0;
 }
 
+/* BlockIndex: an integer (AWS); moto 5.2.1 sends it as a decimal string. */
+static int block_index(json_t *v, int64_t *out)
+{
+    const char *s = json_string_value(v);
+    int64_t n = 0;
+
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = json_integer_value(v);
+        return 0;
+    }
+    if (!s || !*s || strlen(s) > 15)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        n = n * 10 + (*s - '0');
+    }
+    *out = n;
+    return 0;
+}
+
 int cf_ebs_parse_blocks(cf_ebs_block_list *l, json_t *body, const char **next_token)
 {
     json_t *arr = json_object_get(body, "Blocks"), *it;
@@ -66,11 +87,11 @@ int cf_ebs_parse_blocks(cf_ebs_block_list *l, json_t *body, const char **next_to
     l->items = p;
     json_array_foreach(arr, i, it)
     {
-        json_t *idx = json_object_get(it, "BlockIndex");
+        int64_t index = -1;
         const char *tok = json_string_value(json_object_get(it, "BlockToken"));
-        if (!json_is_integer(idx) || json_integer_value(idx) < 0 || !tok)
+        if (block_index(json_object_get(it, "BlockIndex"), &index) || !tok)
             return cf_error_set(CF_EPARSE, "EBS response: block without BlockIndex/BlockToken");
-        l->items[l->n].index = json_integer_value(idx);
+        l->items[l->n].index = index;
         l->items[l->n].token = strdup(tok);
         if (!l->items[l->n].token)
             return oom();

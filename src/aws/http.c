@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #define HEADER_VALUE_MAX 8192
+#define ERROR_BODY_MAX   ((size_t)1 << 20)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -64,6 +65,9 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
         curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
         x->to_file = x->download && status >= 200 && status < 300;
         x->decided = 1;
+        /* an error body is read for its code whatever cap the caller chose for the payload */
+        if ((status < 200 || status >= 300) && x->out->body.max < ERROR_BODY_MAX)
+            x->out->body.max = ERROR_BODY_MAX;
     }
     if (x->to_file) {
         if (fwrite(ptr, 1, n, x->download) != n) {

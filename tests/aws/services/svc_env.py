@@ -279,10 +279,17 @@ def check(what, args):
         entries = ec2.describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Entries"]
         return not any(e["RuleNumber"] == int(rule) and e["Egress"] == (egress == "1")
                        for e in entries)
-    if what == "eni-groups":
+    if what == "eni-has-groups":  # every listed group is on the ENI
+        # moto 5.2.1 reports an ENI's groups as the union of its own and its instance's launch
+        # groups, so only "contains" can be checked there.
         eni, groups = args
         got = [g["GroupId"] for g in ec2.describe_network_interfaces(
             NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["Groups"]]
+        return set(groups.split(",")) <= set(got)
+    if what == "instance-groups":
+        iid, groups = args
+        got = [g["GroupId"] for g in ec2.describe_instance_attribute(
+            InstanceId=iid, Attribute="groupSet")["Groups"]]
         return sorted(got) == sorted(groups.split(","))
     if what == "termination-protection":
         iid, want = args

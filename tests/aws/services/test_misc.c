@@ -154,7 +154,7 @@ static void test_ssm_list_invocations_fake(void **state)
     assert_string_equal(l->items[0].status, "Success");
     assert_int_equal(l->items[0].response_code, 0);
     assert_string_equal(l->items[0].stdout_content, "bundle uploaded\n");
-    assert_string_equal(l->items[0].requested_time, "2026-11-17T12:00:00.500000Z");
+    assert_string_equal(l->items[0].requested_time, "2026-11-27T17:20:00.500000Z");
     assert_string_equal(l->items[1].status, "Failed");
     assert_int_equal(l->items[1].response_code, 2);
     assert_string_equal(l->items[2].status, "InProgress");
@@ -439,7 +439,7 @@ static void test_cloudtrail_lookup_fake(void **state)
     assert_string_equal(l->items[1].resources[0].type, "AWS::EC2::Instance");
     assert_non_null(strstr(l->items[1].raw, "203.0.113.7"));
     assert_int_equal(l->items[0].event_time_ns, (1795780000LL + 420) * 1000000000LL);
-    assert_string_equal(l->items[0].event_time, "2026-11-17T07:53:40.000000Z");
+    assert_string_equal(l->items[0].event_time, "2026-11-27T11:53:40.000000Z");
     cf_cloudtrail_event_list_free(l);
     l = NULL;
 
