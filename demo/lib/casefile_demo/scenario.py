@@ -85,16 +85,17 @@ class Scenario:
         self.image_info = self._timed("build the disk image", image.build, self.image_path, self.tl)
         self.traces = traces.Traces(self.env)
         self.trace_info = self._timed("stage live traces", self.traces.start)
-        self.sim = simulator.Simulator(self.moto.url, self.ids, self.image_path,
-                                       self._sim_bin_dirs(), os.path.join(self.out_dir, "simulator"),
-                                       env=self.env).start()
+        self.sim = self._timed("start the simulator", simulator.Simulator(
+            self.moto.url, self.ids, self.image_path, self._sim_bin_dirs(),
+            os.path.join(self.out_dir, "simulator"), env=self.env).start)
         self.config_path = self._write_config()
         ev = finding.render(self.ids, self.tl)
         self.event_path = os.path.join(self.out_dir, "event.json")
         with open(self.event_path, "w") as f:
             json.dump(ev, f, indent=2)
         self.event = ev
-        self.before = state.read(self.moto.url, self.ids)
+        self.before = self._timed("read the account (before)", state.read, self.moto.url,
+                                  self.ids)
 
     def _sim_bin_dirs(self):
         # The worker AMI "carries" casefile and The Sleuth Kit: the build's bin dir first.
@@ -186,7 +187,8 @@ class Scenario:
         self.timings.append(("casefile respond", self.respond_seconds))
         # The simulator may still be finishing an upload casefile stopped waiting for.
         self.sim.wait_idle(10)
-        self.after = state.read(self.moto.url, self.ids)
+        self.after = self._timed("read the account (after)", state.read, self.moto.url,
+                                 self.ids)
         return self.respond_rc
 
     # --- results ---------------------------------------------------------------------------
