@@ -212,10 +212,15 @@ def _auth_log(tl, start, rng):
     host = story.WEB2_HOSTNAME
     out = []
     t = start
+    # php's session cleaner runs from cron at :09 and :39 (Ubuntu's /etc/cron.d/php).
     while t < tl.finding - datetime.timedelta(minutes=10):
+        pid = rng.randint(2000, 30000)
         out.append((t, "%s %s CRON[%d]: pam_unix(cron:session): session opened for user root(uid=0) "
-                    "by (uid=0)\n" % (_syslog_time(t), host, rng.randint(2000, 30000))))
-        t += datetime.timedelta(hours=1)
+                    "by (uid=0)\n" % (_syslog_time(t), host, pid)))
+        e = t + datetime.timedelta(seconds=1)
+        out.append((e, "%s %s CRON[%d]: pam_unix(cron:session): session closed for user root\n"
+                    % (_syslog_time(e), host, pid)))
+        t += datetime.timedelta(minutes=30)
     d = tl.deploy
     out.append((d, "%s %s sshd[1422]: Accepted publickey for ubuntu from 10.0.1.200 port 50122 ssh2: "
                "ED25519 SHA256:3u0zD2l7yq2jz6k0VQkq3kq0mYbq1cQd3mF0C9b6m4A\n" % (_syslog_time(d), host)))

@@ -68,7 +68,7 @@ class Timeline:
         self.dropper_deleted = t0 + datetime.timedelta(minutes=14)
         self.ssh_login = t0 + datetime.timedelta(minutes=40)
         self.install = self.finding - datetime.timedelta(days=60)
-        self.deploy = self.finding - datetime.timedelta(days=9)
+        self.deploy = self.finding - datetime.timedelta(days=40)
 
     def window(self):
         return self.recon - datetime.timedelta(minutes=30), self.finding
