@@ -149,6 +149,17 @@ static int ci_prefix(const unsigned char *p, size_t left, const char *lit)
     return 1;
 }
 
+/* 1 when p starts like the rest of an entity reference: [#A-Za-z0-9]{1,32} then ';'. */
+static int md_entity_follows(const unsigned char *p, size_t left)
+{
+    size_t k = 0;
+    while (k < left && k < 33 &&
+           ((p[k] >= 'a' && p[k] <= 'z') || (p[k] >= 'A' && p[k] <= 'Z') ||
+            (p[k] >= '0' && p[k] <= '9') || p[k] == '#'))
+        k++;
+    return k > 0 && k < left && p[k] == ';';
+}
+
 int cf_report_esc_md(cf_buf *out, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -161,15 +172,16 @@ int cf_report_esc_md(cf_buf *out, const char *s, size_t len)
         uint32_t cp;
         size_t at = i;
         i += cf_report_u8_next(p + at, len - at, &cp);
-        if (cp == '&')
-            rc = cf_buf_add(out, "&amp;", 5);
-        else if (cp == '<')
-            rc = cf_buf_add(out, "&lt;", 4);
-        else if (cp == '>')
-            rc = cf_buf_add(out, "&gt;", 4);
+        if (cp == '&' && md_entity_follows(p + i, len - i))
+            rc = cf_buf_add(out, "&amp;", 5); /* "&lt;" must stay text */
+        else if (cp == '<' && i < len &&
+                 ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z' ? 1 : !!strchr("/!?", p[i])))
+            rc = cf_buf_add(out, "&lt;", 4); /* would open a tag, comment or autolink */
+        else if (cp == '>' && at == 0)
+            rc = cf_buf_add(out, "&gt;", 4); /* block quote */
         else if (cp == '\n' || cp == '\r' || cp == '\t')
             rc = cf_buf_addch(out, ' '); /* no new line can start a block */
-        else if (cp < 0x80 && strchr("\\`*_{}[]|~@", (int)cp))
+        else if (cp < 0x80 && strchr("\\`*_{}[]|~", (int)cp))
             rc = cf_buf_addf(out, "\\%c", (char)cp);
         else if (at == 0 && cp < 0x80 && strchr("-+#=", (int)cp))
             rc = cf_buf_addf(out, "\\%c", (char)cp); /* list, heading, rule */

@@ -381,6 +381,50 @@ static void render_tables(cf_rw *w, json_t *m, cf_buf *tmp)
     w->md_table = 0;
 }
 
+static void render_case(cf_rw *w, json_t *m, cf_buf *tmp)
+{
+    json_t *kase = json_object_get(m, "case"), *v;
+    const char *key;
+    static const char *const shown[] = {"case_id",
+                                        "finding_id",
+                                        "finding_type",
+                                        "finding_title",
+                                        "finding_severity",
+                                        "instance_id",
+                                        "availability_zone",
+                                        "region",
+                                        "account_id",
+                                        "opened_at",
+                                        "window_start",
+                                        "window_end",
+                                        "finding_description"};
+    cf_rw_raw(w, "## Case and finding\n\n");
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        v = json_object_get(kase, shown[i]);
+        if (!v)
+            continue;
+        cf_rw_raw(w, "- ");
+        cf_rw_md(w, shown[i]);
+        cf_rw_raw(w, ": ");
+        code_val(w, v, tmp);
+        cf_rw_raw(w, "\n");
+    }
+    json_object_foreach(json_object_get(kase, "info"), key, v)
+    {
+        int dup = !strcmp(key, "narrative");
+        for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+            dup |= !strcmp(key, shown[i]);
+        if (dup)
+            continue;
+        cf_rw_raw(w, "- ");
+        cf_rw_md(w, key);
+        cf_rw_raw(w, ": ");
+        code_val(w, v, tmp);
+        cf_rw_raw(w, "\n");
+    }
+    cf_rw_raw(w, "\n");
+}
+
 int cf_report_render_md(json_t *m, int summary_only, cf_buf *out)
 {
     cf_rw w = {out, CF_OK, 0};
@@ -402,6 +446,7 @@ int cf_report_render_md(json_t *m, int summary_only, cf_buf *out)
         render_detections(&w, m, &tmp);
         render_timeline(&w, m, &tmp);
         render_tables(&w, m, &tmp);
+        render_case(&w, m, &tmp);
         cf_rw_raw(&w, "---\n\n");
         cf_rw_md(&w, cf_rm_str(m, "generator"));
         cf_rw_raw(&w, " · ");

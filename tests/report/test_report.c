@@ -102,7 +102,11 @@ static void test_report_esc_md_hostile(void **state)
     assert_string_equal(o, "\\[x\\](javascript:alert(1)) !\\[i\\](http\\://e/x.png)");
     free(o);
     o = esc_md("<script>alert(1)</script> & <b>");
-    assert_string_equal(o, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;");
+    assert_string_equal(o, "&lt;script>alert(1)&lt;/script> & &lt;b>");
+    free(o);
+    o = esc_md("&lt;b&gt; &#60; C&C a < b <!-- x --> <?php <https://x>");
+    assert_string_equal(
+        o, "&amp;lt;b&amp;gt; &amp;#60; C&C a < b &lt;!-- x --> &lt;?php &lt;https\\://x>");
     free(o);
     o = esc_md("line\n# heading\r\n| a | b |");
     assert_string_equal(o, "line # heading  \\| a \\| b \\|");
@@ -121,7 +125,7 @@ static void test_report_esc_md_hostile(void **state)
     assert_string_equal(o, "\\=== x");
     free(o);
     o = esc_md("see www.evil.example or a@b.c *x* _y_ `z`");
-    assert_string_equal(o, "see www\\.evil.example or a\\@b.c \\*x\\* \\_y\\_ \\`z\\`");
+    assert_string_equal(o, "see www\\.evil.example or a@b.c \\*x\\* \\_y\\_ \\`z\\`");
     free(o);
     o = esc_md("ok: plain text (1.5 GB) i-0abc, 10.0.0.1");
     assert_string_equal(o, "ok: plain text (1.5 GB) i-0abc, 10.0.0.1");
@@ -314,7 +318,7 @@ static void test_report_renders_escaped(void **state)
     assert_non_null(strstr(cf_buf_cstr(&h), "<svg class=\"chart\""));
     /* Markdown: the row value inside a code span, the title escaped */
     assert_non_null(strstr(cf_buf_cstr(&md), "`<script>alert(1)</script>`"));
-    assert_non_null(strstr(cf_buf_cstr(&md), "Reverse shell &lt;b&gt;"));
+    assert_non_null(strstr(cf_buf_cstr(&md), "Reverse shell &lt;b>"));
     /* JSON: parses back, same detections */
     back = json_loads(cf_buf_cstr(&js), 0, NULL);
     assert_non_null(back);
