@@ -12,13 +12,14 @@ static int oom(void)
     return cf_error_set(CF_ENOMEM, "out of memory");
 }
 
-/* *out = copy of the text at path, or NULL when absent (not an error). */
+/* *out = copy of the text at path, or NULL when absent (not an error). An empty element is
+ * absent too: EC2 (and moto) send <snapshotId/>, <instanceId></instanceId> for "none". */
 static int x_str(xmlNode *n, const char *path, char **out)
 {
     const char *t = cf_xml_text(n, path);
 
     *out = NULL;
-    if (!t)
+    if (!t || !*t)
         return 0;
     *out = strdup(t);
     return *out ? 0 : oom();

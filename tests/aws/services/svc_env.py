@@ -299,11 +299,6 @@ def check(what, args):
         snap, key, value = args
         s = ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]
         return any(t["Key"] == key and t["Value"] == value for t in s.get("Tags", []))
-    if what == "instance-count-token":
-        token, count = args
-        n = sum(len(r["Instances"]) for r in ec2.describe_instances(
-            Filters=[{"Name": "client-token", "Values": [token]}])["Reservations"])
-        return n == int(count)
     if what == "ses-sent":  # kind (simple/raw) substring
         kind, needle = args
         import urllib.request
