@@ -107,8 +107,9 @@ int cf_mime_header_encode(cf_buf *out, const char *value, size_t name_len)
     for (size_t k = 0; k < len; k++)
         if (p[k] < 0x20 || p[k] > 0x7E)
             plain = 0;
-    if (plain && strstr(value, "=?"))
-        plain = 0;
+    if (plain && (strstr(value, "=?") || strstr(value, "  ") || (len && p[0] == ' ') ||
+                  (len && p[len - 1] == ' ')))
+        plain = 0; /* folding could leave a blank line; encode instead */
     if (plain && name_len + len <= 78)
         return cf_buf_add(out, value, len);
     if (plain) {
@@ -118,7 +119,7 @@ int cf_mime_header_encode(cf_buf *out, const char *value, size_t name_len)
         for (size_t k = 0; k <= len; k++) {
             if (k < len && p[k] != ' ')
                 continue;
-            if (k - start > 76)
+            if (k - start > (start == 0 ? 78 - name_len : 77))
                 ok = 0;
             start = k + 1;
         }
@@ -145,51 +146,53 @@ int cf_mime_header_encode(cf_buf *out, const char *value, size_t name_len)
         }
     }
     /* RFC 2047 B encoded-words, each holding whole UTF-8 characters; controls become spaces. */
-    while (i < len && rc == CF_OK) {
-        unsigned char chunk[64];
-        size_t n = 0, room = 78 - col - 1 - 12; /* " =?UTF-8?B?" + "?=" */
-        size_t maxraw = room / 4 * 3;
-        if (maxraw > 45)
-            maxraw = 45;
-        if (maxraw < 6) { /* should not happen with sane name lengths */
-            rc = cf_buf_add(out, "\r\n", 2);
-            col = 0;
-            continue;
-        }
-        while (i < len) {
-            uint32_t cp;
-            size_t k = cf_report_u8_next(p + i, len - i, &cp);
-            unsigned char enc[4];
-            size_t en;
-            if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
-                cp = ' ';
-            if (cp < 0x80) {
-                enc[0] = (unsigned char)cp;
-                en = 1;
-            } else {
-                cf_buf t = CF_BUF_INIT(8);
-                cf_report_u8_put(&t, cp);
-                memcpy(enc, t.data, t.len);
-                en = t.len;
-                cf_buf_release(&t);
+    {
+        int first = 1;
+        while (i < len && rc == CF_OK) {
+            unsigned char chunk[64];
+            size_t n = 0, room, maxraw;
+            if (!first || col + 1 + 12 + 8 > 78) {
+                rc = cf_buf_add(out, "\r\n ", 3); /* fold: every word on its own line */
+                col = 1;
+                if (rc)
+                    break;
             }
-            if (n + en > maxraw)
-                break;
-            memcpy(chunk + n, enc, en);
-            n += en;
-            i += k;
+            first = 0;
+            room = 78 - col - 12; /* "=?UTF-8?B?" + "?=" */
+            maxraw = room / 4 * 3;
+            if (maxraw > 45)
+                maxraw = 45;
+            while (i < len) {
+                uint32_t cp;
+                size_t k = cf_report_u8_next(p + i, len - i, &cp);
+                unsigned char enc[4];
+                size_t en;
+                if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
+                    cp = ' ';
+                if (cp < 0x80) {
+                    enc[0] = (unsigned char)cp;
+                    en = 1;
+                } else if (cp == 0xFFFD && k == 1) { /* an invalid byte */
+                    memcpy(enc, "\xEF\xBF\xBD", 3);
+                    en = 3;
+                } else {
+                    memcpy(enc, p + i, k);
+                    en = k;
+                }
+                if (n + en > maxraw)
+                    break;
+                memcpy(chunk + n, enc, en);
+                n += en;
+                i += k;
+            }
+            if (rc == CF_OK)
+                rc = cf_buf_add(out, "=?UTF-8?B?", 10);
+            if (rc == CF_OK)
+                rc = b64_chunk(out, chunk, n);
+            if (rc == CF_OK)
+                rc = cf_buf_add(out, "?=", 2);
+            col += 12 + (n + 2) / 3 * 4;
         }
-        if (col != name_len) {
-            rc = cf_buf_add(out, "\r\n ", 3);
-            col = 1;
-        }
-        if (rc == CF_OK)
-            rc = cf_buf_add(out, "=?UTF-8?B?", 10);
-        if (rc == CF_OK)
-            rc = b64_chunk(out, chunk, n);
-        if (rc == CF_OK)
-            rc = cf_buf_add(out, "?=", 2);
-        col += 12 + (n + 2) / 3 * 4;
     }
     return rc;
 }
