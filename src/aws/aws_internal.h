@@ -25,7 +25,8 @@ struct cf_aws {
     int assume_depth; /* nesting of role_arn -> source_profile */
     cf_ini *config;   /* ~/.aws/config */
     cf_ini *creds_file;
-    pthread_mutex_t lock; /* guards creds and the handle pool */
+    pthread_mutex_t lock;      /* guards the credentials (held while resolving them) */
+    pthread_mutex_t pool_lock; /* guards the handle pool */
     int have_creds;
     int static_creds; /* creds given at creation (assume-role source); never re-resolved */
     cf_aws_credentials creds;

@@ -122,6 +122,7 @@ int cf_aws_new(cf_aws **out, const cf_aws_options *opts)
         goto cleanup;
     }
     pthread_mutex_init(&aws->lock, NULL);
+    pthread_mutex_init(&aws->pool_lock, NULL);
     settings_from(aws, opts);
     v = opts->profile ? opts->profile : env("AWS_PROFILE");
     if (!v)
@@ -189,6 +190,7 @@ int cf_aws_new_static(cf_aws **out, const cf_aws *parent, const cf_aws_credentia
     if (!aws)
         return cf_error_set(CF_ENOMEM, "out of memory");
     pthread_mutex_init(&aws->lock, NULL);
+    pthread_mutex_init(&aws->pool_lock, NULL);
     memcpy(aws->profile, parent->profile, sizeof(aws->profile));
     memcpy(aws->region, parent->region, sizeof(aws->region));
     memcpy(aws->endpoint_url, parent->endpoint_url, sizeof(aws->endpoint_url));
@@ -222,6 +224,7 @@ void cf_aws_free(cf_aws *aws)
     cf_ini_free(aws->creds_file);
     cf_aws_wipe(&aws->creds, sizeof(aws->creds));
     pthread_mutex_destroy(&aws->lock);
+    pthread_mutex_destroy(&aws->pool_lock);
     free(aws);
 }
 

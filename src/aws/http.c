@@ -20,10 +20,10 @@ static CURL *pool_get(cf_aws *aws)
     CURL *h = NULL;
     pthread_once(&curl_once, curl_init_once);
     if (aws) {
-        pthread_mutex_lock(&aws->lock);
+        pthread_mutex_lock(&aws->pool_lock);
         if (aws->npool > 0)
             h = aws->pool[--aws->npool];
-        pthread_mutex_unlock(&aws->lock);
+        pthread_mutex_unlock(&aws->pool_lock);
     }
     if (!h)
         h = curl_easy_init();
@@ -35,12 +35,12 @@ static void pool_put(cf_aws *aws, CURL *h)
     if (!h)
         return;
     if (aws) {
-        pthread_mutex_lock(&aws->lock);
+        pthread_mutex_lock(&aws->pool_lock);
         if (aws->npool < CF_AWS_POOL_MAX) {
             aws->pool[aws->npool++] = h;
             h = NULL;
         }
-        pthread_mutex_unlock(&aws->lock);
+        pthread_mutex_unlock(&aws->pool_lock);
     }
     if (h)
         curl_easy_cleanup(h);
