@@ -234,7 +234,7 @@ int cf_cmd_analyze(int argc, char **argv)
         } else if (!strcmp(a, "--year")) {
             NEED_VALUE();
             opts.default_year = atoi(v);
-            if (opts.default_year < 1970 || opts.default_year > 9999) {
+            if (opts.default_year < 1971 || opts.default_year > 2200) {
                 fprintf(stderr, "casefile analyze: bad --year %s\n", v);
                 return CF_EXIT_USAGE;
             }

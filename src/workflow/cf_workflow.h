@@ -107,8 +107,10 @@ json_t *cf_wf_output(cf_wf *wf, const char *step);
 int cf_wf_change_begin(cf_wf *wf, const char *step, const char *idem_key, const char *call,
                        const char *target, const char *what, char **detail_out);
 /* After a change (or after finding it already made: result "exists"). request_id may be NULL.
- * Also honours CASEFILE_TEST_CRASH_AFTER_ACTION=<n> (test hook: _exit(99) after the n-th
- * recorded action of this process). */
+ * Test hooks (tests/workflow): CASEFILE_TEST_CRASH_AFTER_ACTION=<n> _exit(99)s after the n-th
+ * recorded action of this process, CASEFILE_TEST_CRASH_BEFORE_RECORD=<n> just before recording
+ * the n-th (the change is made in AWS, the journal does not know it); the engine honours
+ * CASEFILE_TEST_CRASH_AFTER=<step> (after the step is journaled). */
 int cf_wf_change_end(cf_wf *wf, const char *step, const char *idem_key, const char *call,
                      const char *target, const char *params, const char *request_id,
                      const char *result, const char *detail);

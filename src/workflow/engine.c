@@ -194,8 +194,15 @@ int cf_wf_change_end(cf_wf *wf, const char *step, const char *idem_key, const ch
 {
     cf_action a = {step, idem_key, call, target, params, request_id, result, detail};
     const char *crash = getenv("CASEFILE_TEST_CRASH_AFTER_ACTION");
+    const char *crash_before = getenv("CASEFILE_TEST_CRASH_BEFORE_RECORD");
     int rc, n;
     pthread_mutex_lock(&wf->lock);
+    /* Test hook: die after the change was made in AWS but before the journal knows it, so the
+     * re-run must find it by looking at AWS. */
+    if (crash_before && *crash_before && atoi(crash_before) == actions_this_process + 1) {
+        fprintf(stderr, "casefile: test hook: crashing before recording %s\n", idem_key);
+        _exit(99);
+    }
     rc = cf_case_action_record(wf->cs, &a);
     if (!strcmp(result, "ok"))
         wf->changes++;

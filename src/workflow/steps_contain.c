@@ -92,10 +92,11 @@ static int triage_instance(cf_wf *wf, json_t *out)
         json_t *groups = json_array();
         CF_XML_FOREACH(g, cf_xml_child(it, "groupSet"), "item")
         json_array_append_new(groups, json_string(wf_xml(g, "groupId")));
-        json_array_append_new(enis, json_pack("{s:s,s:s,s:s,s:o}", "eni_id",
+        json_array_append_new(enis, json_pack("{s:s,s:s,s:s,s:o,s:i}", "eni_id",
                                               wf_xml(it, "networkInterfaceId"), "subnet_id",
                                               wf_xml(it, "subnetId"), "vpc_id", wf_xml(it, "vpcId"),
-                                              "groups", groups));
+                                              "groups", groups, "device_index",
+                                              atoi(wf_xml(it, "attachment/deviceIndex"))));
     }
     json_object_set(out, "tags", tags);
     json_object_set(out, "volumes", vols);
@@ -926,14 +927,26 @@ static int isolate_enis(cf_wf *wf, json_t *tri, json_t *out)
             const char *kv2[] = {"NetworkInterfaceId", eni, "SecurityGroupId.1", iso, NULL};
             char what[256];
             snprintf(key, sizeof(key), "eni-untrack:%s", eni);
-            snprintf(what, sizeof(what), "%s on the untracking group %s", eni, untrack);
+            snprintf(what, sizeof(what), "put %s on the untracking group %s", eni, untrack);
             if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key,
                                     "ModifyNetworkInterfaceAttribute", eni, what, kv1)))
                 break;
             snprintf(key, sizeof(key), "eni-isolate:%s", eni);
-            snprintf(what, sizeof(what), "%s on the isolation group %s only", eni, iso);
+            snprintf(what, sizeof(what), "put %s on the isolation group %s only", eni, iso);
             if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key,
                                     "ModifyNetworkInterfaceAttribute", eni, what, kv2)))
+                break;
+        }
+        /* The primary ENI's groups are also the instance's: set that view too (the same
+         * change in AWS, a separate one in moto, which unions the two). */
+        if (json_integer_value(json_object_get(e, "device_index")) == 0) {
+            const char *kv3[] = {"InstanceId", wf->finding.instance_id, "GroupId.1", iso, NULL};
+            char what[256];
+            snprintf(key, sizeof(key), "instance-groups:%s", wf->finding.instance_id);
+            snprintf(what, sizeof(what), "put %s (primary interface) on %s only",
+                     wf->finding.instance_id, iso);
+            if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key, "ModifyInstanceAttribute",
+                                    wf->finding.instance_id, what, kv3)))
                 break;
         }
     }
@@ -976,15 +989,16 @@ static int isolate_instance(cf_wf *wf, json_t *out)
     if (strcmp(term, "true")) {
         const char *kv[] = {"InstanceId", id, "DisableApiTermination.Value", "true", NULL};
         if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "termination-protection",
-                                "ModifyInstanceAttribute", id, "termination protection on", kv)))
+                                "ModifyInstanceAttribute", id, "turn termination protection on",
+                                kv)))
             return rc;
     }
     if (strcmp(shut, "stop")) {
         const char *kv[] = {"InstanceId", id, "InstanceInitiatedShutdownBehavior.Value", "stop",
                             NULL};
         if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "shutdown-behavior",
-                                "ModifyInstanceAttribute", id, "stop (not terminate) on shutdown",
-                                kv)))
+                                "ModifyInstanceAttribute", id,
+                                "make a shutdown stop (not terminate) it", kv)))
             return rc;
     }
     {
@@ -1057,7 +1071,7 @@ static int isolate_asg_tgs(cf_wf *wf, json_t *tri)
                                 "true",
                                 NULL};
             rc = simple_change(wf, &cf_aws_svc_autoscaling, "isolate", "asg", "DetachInstances",
-                               name, "detached from its Auto Scaling group", kv);
+                               name, "detach it from its Auto Scaling group", kv);
         } else {
             const char *kv[] = {"AutoScalingGroupName",
                                 name,
@@ -1066,8 +1080,9 @@ static int isolate_asg_tgs(cf_wf *wf, json_t *tri)
                                 "ShouldDecrementDesiredCapacity",
                                 "true",
                                 NULL};
-            rc = simple_change(wf, &cf_aws_svc_autoscaling, "isolate", "asg", "EnterStandby", name,
-                               "Auto Scaling standby (not replaced, not terminated)", kv);
+            rc =
+                simple_change(wf, &cf_aws_svc_autoscaling, "isolate", "asg", "EnterStandby", name,
+                              "move it to Auto Scaling standby (not replaced, not terminated)", kv);
         }
     }
     return rc;
@@ -1106,7 +1121,7 @@ static int isolate_profile(cf_wf *wf, json_t *tri)
                             wf->cfg->quarantine_profile, NULL};
         if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "profile-swap",
                                 "ReplaceIamInstanceProfileAssociation", wf->finding.instance_id,
-                                "instance profile replaced by the quarantine profile", kv)))
+                                "replace the instance profile with the quarantine profile", kv)))
             goto cleanup;
     }
     if (*role) {
@@ -1199,6 +1214,24 @@ int cf_wf_release(cf_wf *wf)
             rc = wf_ec2(wf, "ModifyNetworkInterfaceAttribute", &p, &r);
         cf_wf_change_end(wf, "release", key, "ec2:ModifyNetworkInterfaceAttribute", eni, NULL,
                          r.request_id, rc ? "error" : "ok", rc ? cf_error_last()->msg : NULL);
+        if (!rc && json_integer_value(json_object_get(e, "device_index")) == 0) {
+            /* The instance's view of the primary interface (see isolate). */
+            cf_aws_response_release(&r);
+            cf_aws_params_release(&p);
+            rc = cf_aws_params_add(&p, "InstanceId", wf->finding.instance_id);
+            json_array_foreach(groups, j, g)
+            {
+                char name[64];
+                snprintf(name, sizeof(name), "GroupId.%zu", j + 1);
+                if (!rc)
+                    rc = cf_aws_params_add(&p, name, json_string_value(g));
+            }
+            if (!rc)
+                rc = wf_ec2(wf, "ModifyInstanceAttribute", &p, &r);
+            cf_wf_change_end(wf, "release", "release-instance-groups",
+                             "ec2:ModifyInstanceAttribute", wf->finding.instance_id, NULL,
+                             r.request_id, rc ? "error" : "ok", rc ? cf_error_last()->msg : NULL);
+        }
         if (!rc)
             cf_wf_progress(wf, "release", "%s back on its %zu original group(s)", eni,
                            json_array_size(groups));
@@ -1217,14 +1250,14 @@ int cf_wf_release(cf_wf *wf)
                                 "DisableApiTermination.Value", "false", NULL};
             rc = simple_change(wf, &cf_aws_svc_ec2, "release", "release-termination",
                                "ModifyInstanceAttribute", wf->finding.instance_id,
-                               "termination protection back off", kv);
+                               "turn termination protection back off", kv);
         }
         if (!rc && shut && *shut && strcmp(shut, "stop")) {
             const char *kv[] = {"InstanceId", wf->finding.instance_id,
                                 "InstanceInitiatedShutdownBehavior.Value", shut, NULL};
             rc = simple_change(wf, &cf_aws_svc_ec2, "release", "release-shutdown",
                                "ModifyInstanceAttribute", wf->finding.instance_id,
-                               "shutdown behaviour restored", kv);
+                               "restore the shutdown behaviour", kv);
         }
         if (!rc && asg && !strcmp(wf->cfg->asg_action, "standby")) {
             const char *kv[] = {"AutoScalingGroupName",
@@ -1232,7 +1265,7 @@ int cf_wf_release(cf_wf *wf)
                                 "InstanceIds.member.1", wf->finding.instance_id, NULL};
             rc = simple_change(wf, &cf_aws_svc_autoscaling, "release", "release-asg", "ExitStandby",
                                json_string_value(json_object_get(asg, "name")),
-                               "back in service in its Auto Scaling group", kv);
+                               "return it to service in its Auto Scaling group", kv);
         }
     }
     return rc;

@@ -240,6 +240,37 @@ static int send_command(cf_wf *wf, const char *script, const char *comment, char
     return rc;
 }
 
+/* A command this case already sent (found by its comment), so a crash between SendCommand and
+ * the journal does not send a second one. */
+static int find_command(cf_wf *wf, const char *comment, char *cmd_id, size_t cap)
+{
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    json_t *body = json_pack("{s:s,s:i}", "InstanceId", wf->finding.instance_id, "MaxResults", 50);
+    json_t *c;
+    size_t i;
+    int rc;
+    cmd_id[0] = '\0';
+    if (!body)
+        return cf_error_set(CF_ENOMEM, "out of memory");
+    rc = cf_aws_json(wf->aws, &cf_aws_svc_ssm, "ListCommands", body, &r);
+    if (rc) {
+        cf_error_wrap("SSM ListCommands");
+    } else {
+        json_array_foreach(json_object_get(r.json, "Commands"), i, c)
+        {
+            const char *cm = json_string_value(json_object_get(c, "Comment"));
+            const char *id = json_string_value(json_object_get(c, "CommandId"));
+            if (cm && id && !strcmp(cm, comment)) {
+                snprintf(cmd_id, cap, "%s", id);
+                break;
+            }
+        }
+    }
+    cf_aws_response_release(&r);
+    json_decref(body);
+    return rc;
+}
+
 int cf_wf_step_collect_volatile(cf_wf *wf, json_t *out)
 {
     json_t *tri = cf_wf_output(wf, "triage");
@@ -305,6 +336,17 @@ int cf_wf_step_collect_volatile(cf_wf *wf, json_t *out)
     cf_error_clear();
     if (rc == 0) {
         char comment[128];
+        snprintf(comment, sizeof(comment), "casefile %.80s volatile", wf->case_id);
+        if ((rc = find_command(wf, comment, cmd_id, sizeof(cmd_id))))
+            goto cleanup;
+        if (*cmd_id) {
+            cf_wf_change_end(wf, "collect_volatile", "ssm:volatile", "ssm:SendCommand",
+                             wf->finding.instance_id, NULL, NULL, "exists", cmd_id);
+            rc = 1;
+        }
+    }
+    if (rc == 0) {
+        char comment[128];
         if ((rc = presign(wf, "GET", bucket, tool_key, &get_url)) ||
             (rc = presign(wf, "PUT", bucket, key_tar, &put_tar)) ||
             (rc = presign(wf, "PUT", bucket, key_man, &put_man)))
@@ -330,7 +372,7 @@ int cf_wf_step_collect_volatile(cf_wf *wf, json_t *out)
                          wf->finding.instance_id, NULL, reqid, "ok", cmd_id);
         cf_wf_progress(wf, "collect_volatile", "SSM command %s sent to %s", cmd_id,
                        wf->finding.instance_id);
-    } else if (prev) {
+    } else if (prev && !*cmd_id) {
         snprintf(cmd_id, sizeof(cmd_id), "%s", prev);
     }
     json_object_set_new(out, "command_id", json_string(cmd_id));

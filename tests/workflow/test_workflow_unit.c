@@ -285,8 +285,8 @@ static void test_guard_never_denies_allowed_vpc_or_broad(void **state)
 
 static void test_guard_protected_tag(void **state)
 {
-    json_t *tags = json_pack("[{s:s,s:s},{s:s,s:s}]", "Key", "Name", "Value", "db",
-                             "Key", "casefile:protected", "Value", "TRUE");
+    json_t *tags = json_pack("[{s:s,s:s},{s:s,s:s}]", "Key", "Name", "Value", "db", "Key",
+                             "casefile:protected", "Value", "TRUE");
     (void)state;
     assert_true(cf_guard_is_protected(tags, "casefile:protected=true"));
     assert_true(cf_guard_is_protected(tags, "casefile:protected"));

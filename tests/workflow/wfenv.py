@@ -31,6 +31,14 @@ def casefile_bin():
 
 
 def seed(protected=False, asg=True, tg=True, nacl_fill=0, extra_tags=None):
+    client("s3").create_bucket(Bucket=BUCKET)
+    client("ses").verify_email_identity(EmailAddress=SENDER)
+    return seed_more(None, 0, protected=protected, asg=asg, tg=tg, nacl_fill=nacl_fill,
+                     extra_tags=extra_tags)
+
+
+def seed_more(base, n, protected=False, asg=True, tg=True, nacl_fill=0, extra_tags=None):
+    """One more VPC + subnet + ACL + instance (+ ASG, target group) in the same moto."""
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24",
@@ -52,7 +60,7 @@ def seed(protected=False, asg=True, tg=True, nacl_fill=0, extra_tags=None):
     web_sg = ec2.create_security_group(GroupName="web", Description="web",
                                        VpcId=vpc)["GroupId"]
     ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    tags = [{"Key": "Name", "Value": "web-1"}]
+    tags = [{"Key": "Name", "Value": "web-%d" % n}]
     if protected:
         tags.append({"Key": "casefile:protected", "Value": "true"})
     tags += extra_tags or []
@@ -62,25 +70,25 @@ def seed(protected=False, asg=True, tg=True, nacl_fill=0, extra_tags=None):
         BlockDeviceMappings=[{"DeviceName": "/dev/sdf", "Ebs": {"VolumeSize": 8}}],
         TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
     )["Instances"][0]["InstanceId"]
-    out = {"vpc": vpc, "subnet": subnet, "acl": acl, "instance": inst, "web_sg": web_sg}
+    desc = ec2.describe_instances(InstanceIds=[inst])["Reservations"][0]["Instances"][0]
+    out = {"vpc": vpc, "subnet": subnet, "acl": acl, "instance": inst, "web_sg": web_sg,
+           "volumes": [m["Ebs"]["VolumeId"] for m in desc["BlockDeviceMappings"]]}
     if tg:
         elb = client("elbv2")
-        tga = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc,
+        tga = elb.create_target_group(Name="web-%d" % n, Protocol="HTTP", Port=80, VpcId=vpc,
                                       TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
         elb.register_targets(TargetGroupArn=tga, Targets=[{"Id": inst, "Port": 80}])
         out["tg"] = tga
     if asg:
         au = client("autoscaling")
-        au.create_launch_configuration(LaunchConfigurationName="lc", ImageId=ami,
+        au.create_launch_configuration(LaunchConfigurationName="lc-%d" % n, ImageId=ami,
                                        InstanceType="t3.micro")
-        au.create_auto_scaling_group(AutoScalingGroupName="web-asg", LaunchConfigurationName="lc",
+        au.create_auto_scaling_group(AutoScalingGroupName="web-asg-%d" % n,
+                                     LaunchConfigurationName="lc-%d" % n,
                                      MinSize=0, MaxSize=2, DesiredCapacity=0,
                                      VPCZoneIdentifier=subnet)
-        au.attach_instances(InstanceIds=[inst], AutoScalingGroupName="web-asg")
-        out["asg"] = "web-asg"
-    s3 = client("s3")
-    s3.create_bucket(Bucket=BUCKET)
-    client("ses").verify_email_identity(EmailAddress=SENDER)
+        au.attach_instances(InstanceIds=[inst], AutoScalingGroupName="web-asg-%d" % n)
+        out["asg"] = "web-asg-%d" % n
     return out
 
 
@@ -136,32 +144,6 @@ def write_event(tmp, ev, name="event.json"):
     return path
 
 
-def sent_emails():
-    url = os.environ["CF_MOTO_URL"] + "/moto-api/data.json"
-    data = json.load(urllib.request.urlopen(url))
-    out = []
-    for svc in ("ses", "sesv2"):
-        for region_data in data.get(svc, {}).get("SESBackend", data.get(svc, {})).values() \
-                if False else []:
-            pass
-    # moto keeps SES mail in the ses backend's sent_messages; /moto-api/data.json does not list
-    # it, so ask the dedicated endpoint.
-    try:
-        ses = json.load(urllib.request.urlopen(os.environ["CF_MOTO_URL"] + "/moto-api/data.json"))
-        del ses
-    except Exception:
-        pass
-    return out
-
-
-def ses_sent():
-    """Messages SES accepted, from moto's SES inspection endpoint."""
-    url = os.environ["CF_MOTO_URL"] + "/moto-api/data.json"
-    raw = json.load(urllib.request.urlopen(url))
-    msgs = raw.get("ses", {}).get("Message", [])
-    return msgs
-
-
 def state_dump(info):
     """Everything the workflow may change, for before/after comparisons."""
     ec2 = client("ec2")
@@ -193,3 +175,65 @@ def state_dump(info):
 
 def tmpdir():
     return tempfile.mkdtemp(prefix="cf-wf-")
+
+
+class SsmExecutor:
+    """Plays the SSM agent: runs every AWS-RunShellScript command sent to moto with bash on this
+    machine (moto records commands but never runs them)."""
+
+    def __init__(self):
+        import threading
+        self.seen = set()
+        self.stop = threading.Event()
+        self.results = []
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+    def loop(self):
+        import time
+        ssm = client("ssm")
+        while not self.stop.is_set():
+            try:
+                cmds = ssm.list_commands()["Commands"]
+            except Exception:
+                cmds = []
+            for c in cmds:
+                if c["CommandId"] in self.seen:
+                    continue
+                self.seen.add(c["CommandId"])
+                script = "\n".join(c["Parameters"]["commands"])
+                p = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                                   timeout=300)
+                self.results.append((c["CommandId"], p.returncode, p.stderr[-2000:]))
+                if p.returncode:
+                    sys.stderr.write("executor: command %s failed %d: %s\n" %
+                                     (c["CommandId"], p.returncode, p.stderr[-2000:]))
+            time.sleep(0.1)
+
+
+def agent_dir():
+    for d in (os.environ.get("CF_BIN_DIR"), os.environ.get("CF_RELEASE_BIN_DIR")):
+        if d and os.path.exists(os.path.join(d, "casefile-agent")):
+            return d
+    raise AssertionError("casefile-agent is not built (CF_BIN_DIR / CF_RELEASE_BIN_DIR)")
+
+
+def case_dir(tmp, instance_case_prefix=None):
+    root = os.path.join(tmp, "cases")
+    names = [n for n in os.listdir(root) if not n.endswith("-dry-run")]
+    if instance_case_prefix:
+        names = [n for n in names if n.startswith(instance_case_prefix)]
+    assert len(names) == 1, names
+    return os.path.join(root, names[0])
+
+
+def status(tmp, case):
+    p = run(["status", case, "--json"], check=0)
+    return json.loads(p.stdout)

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Integration tests of `casefile respond/resume/release/status` against moto.
+
+test_respond.py SCENARIO   (run under tests/lib/with-moto; see tests/workflow/CMakeLists.txt)
+
+Every check is made by an independent client (boto3) on moto's state, not by trusting casefile's
+own output.
+"""
+import json
+import os
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wfenv  # noqa: E402
+from wfenv import ATTACKER, ATTACKER6, BUCKET, client  # noqa: E402
+
+
+def deny_entries(acl):
+    ec2 = client("ec2")
+    entries = ec2.describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Entries"]
+    return [e for e in entries if e["RuleAction"] == "deny" and e["RuleNumber"] != 32767]
+
+
+def ip_list():
+    body = client("s3").get_object(Bucket=BUCKET, Key="malicious-ips.jsonl")["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+
+
+def emails_sent():
+    return int(client("ses").get_send_quota()["SentLast24Hours"])
+
+
+def check_contained(info, ips=(ATTACKER, ATTACKER6), protected=False):
+    ec2 = client("ec2")
+    # Deny entries, in and out, once per IP, below the allow rule 100; the allow untouched.
+    denies = deny_entries(info["acl"])
+    for ip in ips:
+        cidr = ip + ("/128" if ":" in ip else "/32")
+        for egress in (False, True):
+            m = [e for e in denies if e["Egress"] == egress and
+                 (e.get("CidrBlock") == cidr or e.get("Ipv6CidrBlock") == cidr)]
+            assert len(m) == 1, ("deny", ip, egress, denies)
+            assert 1 <= m[0]["RuleNumber"] < 100, m[0]
+    assert len(denies) == 2 * len(ips), denies
+    entries = ec2.describe_network_acls(NetworkAclIds=[info["acl"]])["NetworkAcls"][0]["Entries"]
+    allows = [e for e in entries if e["RuleNumber"] == 100]
+    assert len(allows) == 2 and all(e["RuleAction"] == "allow" for e in allows), allows
+    # The IP list holds each IP once.
+    listed = [x["ip"] for x in ip_list()]
+    for ip in ips:
+        cidr = ip + ("/128" if ":" in ip else "/32")
+        assert listed.count(cidr) == 1, listed
+    inst = ec2.describe_instances(InstanceIds=[info["instance"]])["Reservations"][0]["Instances"][0]
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "attachment.instance-id", "Values": [info["instance"]]}]
+    )["NetworkInterfaces"]
+    assert enis
+    iso = ec2.describe_security_groups(Filters=[
+        {"Name": "group-name", "Values": ["casefile-isolation-" + info["vpc"]]}])["SecurityGroups"]
+    if protected:
+        assert not iso or all(g["GroupId"] == info["web_sg"] for n in enis for g in n["Groups"])
+        for n in enis:
+            assert [g["GroupId"] for g in n["Groups"]] == [info["web_sg"]], n["Groups"]
+        return
+    assert len(iso) == 1, iso
+    assert iso[0]["IpPermissions"] == [] and iso[0]["IpPermissionsEgress"] == [], iso[0]
+    for n in enis:
+        assert [g["GroupId"] for g in n["Groups"]] == [iso[0]["GroupId"]], n["Groups"]
+    # Out of the target group, in standby, termination protection on.
+    health = client("elbv2").describe_target_health(TargetGroupArn=info["tg"])
+    assert not [t for t in health["TargetHealthDescriptions"]
+                if t["Target"]["Id"] == info["instance"]], health
+    asg = client("autoscaling").describe_auto_scaling_instances(InstanceIds=[info["instance"]])
+    assert asg["AutoScalingInstances"][0]["LifecycleState"] == "Standby", asg
+    attr = ec2.describe_instance_attribute(InstanceId=info["instance"],
+                                           Attribute="disableApiTermination")
+    assert attr["DisableApiTermination"]["Value"] is True
+    # Snapshots of every attached volume, tagged with the case.
+    vols = [m["Ebs"]["VolumeId"] for m in inst["BlockDeviceMappings"]]
+    snaps = ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+    for v in vols:
+        mine = [s for s in snaps if s["VolumeId"] == v]
+        assert len(mine) == 1, (v, snaps)
+        tags = {t["Key"]: t["Value"] for t in mine[0].get("Tags", [])}
+        assert tags.get("casefile:case", "").startswith("cf-" + info["instance"]), tags
+        assert tags.get("casefile:volume") == v and tags.get("casefile:instance") == info[
+            "instance"], tags
+        assert tags.get("casefile:finding") and "casefile:device" in tags, tags
+
+
+def ok_actions(case):
+    db = sqlite3.connect(os.path.join(case, "case.db"))
+    rows = db.execute("SELECT idem_key FROM actions WHERE result='ok'").fetchall()
+    db.close()
+    return sorted(r[0] for r in rows)
+
+
+def scenario_full():
+    """A whole run with the SSM executor: every step, then a duplicate event, then release."""
+    info = wfenv.seed()
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, agent_dir=wfenv.agent_dir(), volatile_timeout_s=120)
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"], ips=(ATTACKER, ATTACKER6)))
+    with wfenv.SsmExecutor() as ex:
+        p = wfenv.run(["respond", ev, "--config", cfg])
+    case = wfenv.case_dir(tmp)
+    st = wfenv.status(tmp, case)
+    steps = {s["name"]: s for s in st["steps"]}
+    assert p.returncode == 0, (p.returncode, steps)
+    for name in ("triage", "notify", "block_ip", "collect_volatile", "isolate", "snapshot"):
+        assert steps[name]["status"] == "done", steps[name]
+    assert ex.results and all(r[1] == 0 for r in ex.results), ex.results
+    check_contained(info)
+    assert emails_sent() >= 1
+    # The volatile bundle, verified against its manifest.
+    db = sqlite3.connect(os.path.join(case, "case.db"))
+    ver = db.execute("SELECT count(*), sum(verified) FROM evidence WHERE kind='volatile'").fetchone()
+    assert ver[0] > 3 and ver[0] == ver[1], ver
+    # Every change has its request id.
+    missing = db.execute("SELECT idem_key FROM actions WHERE result='ok' AND "
+                         "(request_id IS NULL OR request_id='')").fetchall()
+    assert not missing, missing
+    db.close()
+    progress = p.stderr
+    assert "block_ip" in progress and "denied" in progress and "isolate" in progress
+    # A duplicate event: the same case, nothing changed.
+    before = wfenv.state_dump(info)
+    mails = emails_sent()
+    acts = ok_actions(case)
+    p2 = wfenv.run(["respond", ev, "--config", cfg], check=0)
+    assert p2.stdout.strip() == os.path.basename(case)
+    assert wfenv.state_dump(info) == before
+    assert emails_sent() == mails
+    assert ok_actions(case) == acts
+    assert "0 changes" in p2.stderr, p2.stderr
+    # Release: the original group back.
+    wfenv.run(["release", case, "--config", cfg], check=0)
+    ec2 = client("ec2")
+    enis = ec2.describe_network_interfaces(
+        Filters=[{"Name": "attachment.instance-id", "Values": [info["instance"]]}]
+    )["NetworkInterfaces"]
+    for n in enis:
+        assert [g["GroupId"] for g in n["Groups"]] == [info["web_sg"]], n["Groups"]
+    asg = client("autoscaling").describe_auto_scaling_instances(InstanceIds=[info["instance"]])
+    assert asg["AutoScalingInstances"][0]["LifecycleState"] == "InService", asg
+
+
+def scenario_dry_run():
+    info = wfenv.seed()
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, agent_dir=wfenv.agent_dir())
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"]))
+    before = wfenv.state_dump(info)
+    mails = emails_sent()
+    p = wfenv.run(["respond", ev, "--config", cfg, "--dry-run"], check=0)
+    after = wfenv.state_dump(info)
+    assert before == after, "dry-run changed moto's state"
+    assert emails_sent() == mails
+    for word in ("would deny %s/32 inbound" % ATTACKER, "CreateNetworkAclEntry",
+                 "ModifyNetworkInterfaceAttribute", "CreateSnapshot", "EnterStandby",
+                 "SendCommand", "ses:SendEmail"):
+        assert word in p.stderr, (word, p.stderr)
+    # The real case was not touched by the plan.
+    assert not [n for n in os.listdir(os.path.join(tmp, "cases")) if not n.endswith("-dry-run")]
+
+
+def scenario_guardrails():
+    """Allow-listed and in-VPC addresses are never denied; a protected instance never isolated."""
+    info = wfenv.seed(protected=True)
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, allow_list="203.0.113.0/24", skip_disk=True)
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"], ips=(
+        "203.0.113.50", "10.0.1.99", ATTACKER, "0.0.0.0")))
+    p = wfenv.run(["respond", ev, "--config", cfg])
+    assert p.returncode == 1  # collect_volatile times out (no executor): recorded, case goes on
+    denies = deny_entries(info["acl"])
+    cidrs = sorted({e.get("CidrBlock") for e in denies})
+    assert cidrs == [ATTACKER + "/32"], denies
+    assert "allow-listed" in p.stderr and "inside the VPC" in p.stderr, p.stderr
+    check_contained(info, ips=(ATTACKER,), protected=True)
+    case = wfenv.case_dir(tmp)
+    steps = {s["name"]: s for s in wfenv.status(tmp, case)["steps"]}
+    assert steps["isolate"]["status"] == "skipped", steps["isolate"]
+    assert steps["snapshot"]["status"] == "done"  # preserved all the same
+    # With the explicit override, it is isolated.
+    tmp2 = wfenv.tmpdir()
+    cfg2 = wfenv.config(tmp2, override_protected=True, volatile_timeout_s=0)
+    ev2 = wfenv.write_event(tmp2, wfenv.event(info["instance"], finding_id="fd-override"))
+    wfenv.run(["respond", ev2, "--config", cfg2])
+    enis = client("ec2").describe_network_interfaces(
+        Filters=[{"Name": "attachment.instance-id", "Values": [info["instance"]]}]
+    )["NetworkInterfaces"]
+    assert all(g["GroupName"].startswith("casefile-isolation-") for n in enis
+               for g in n["Groups"]), enis
+
+
+def scenario_volatile_timeout():
+    """No SSM executor: the timeout is recorded, containment and preservation go on."""
+    info = wfenv.seed()
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, agent_dir=wfenv.agent_dir(), volatile_timeout_s=1)
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"], ips=(ATTACKER, ATTACKER6)))
+    p = wfenv.run(["respond", ev, "--config", cfg], check=1)
+    case = wfenv.case_dir(tmp)
+    steps = {s["name"]: s for s in wfenv.status(tmp, case)["steps"]}
+    assert steps["collect_volatile"]["status"] == "failed", steps
+    assert "NOT collected" in steps["collect_volatile"]["error"], steps
+    assert steps["collect_volatile"]["attempts"] == 1  # a timeout is not retried
+    assert "NOT collected" in p.stderr
+    check_contained(info)
+    cmds = client("ssm").list_commands()["Commands"]
+    assert len(cmds) == 1 and cmds[0]["DocumentName"] == "AWS-RunShellScript", cmds
+    # resume waits for the same command instead of sending another one.
+    wfenv.run(["resume", case, "--config", cfg], check=1)
+    assert len(client("ssm").list_commands()["Commands"]) == 1
+
+
+def scenario_resume():
+    """A crash after every step boundary, and in the middle of steps, then resume: the same final
+    state as an uninterrupted run, nothing twice."""
+    base = wfenv.seed()
+    tmp = wfenv.tmpdir()
+    n = 0
+    points = [("CASEFILE_TEST_CRASH_AFTER", s) for s in
+              ("triage", "notify", "block_ip", "collect_volatile", "analyze_volatile", "isolate",
+               "snapshot", "collect_disk", "analyze")]
+    points += [("CASEFILE_TEST_CRASH_AFTER_ACTION", str(k)) for k in (1, 3, 6, 9)]
+    points += [("CASEFILE_TEST_CRASH_BEFORE_RECORD", str(k)) for k in (1, 2, 5, 8, 11)]
+    for var, val in points:
+        n += 1
+        info = wfenv.seed_more(base, n)
+        cfg = wfenv.config(tmp, volatile_timeout_s=0, ip_list_key="ips-%d.jsonl" % n)
+        ip = "198.51.100.%d" % (100 + n)
+        ev = wfenv.write_event(tmp, wfenv.event(info["instance"], finding_id="fd-r%d" % n,
+                                                ips=(ip,)), "ev%d.json" % n)
+        m0 = emails_sent()
+        p = wfenv.run(["respond", ev, "--config", cfg, "--quiet"], env={var: val})
+        assert p.returncode == 99, (var, val, p.returncode)
+        case = os.path.join(tmp, "cases", [c for c in os.listdir(os.path.join(tmp, "cases"))
+                                           if c.startswith("cf-" + info["instance"])][0])
+        p = wfenv.run(["resume", case, "--config", cfg, "--quiet"])
+        assert p.returncode in (0, 1), p.returncode
+        steps = {s["name"]: s for s in wfenv.status(tmp, case)["steps"]}
+        for s in ("triage", "notify", "block_ip", "isolate", "snapshot"):
+            assert steps[s]["status"] == "done", (var, val, steps[s])
+        # No duplicates: one deny per direction, one isolation group per VPC, one snapshot per
+        # volume, the IP once in the list, one e-mail per case.
+        denies = deny_entries(info["acl"])
+        assert len(denies) == 2, (var, val, denies)
+        groups = client("ec2").describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [info["vpc"]]},
+            {"Name": "group-name", "Values": ["casefile-*"]}])["SecurityGroups"]
+        assert len(groups) == 2, (var, val, [g["GroupName"] for g in groups])
+        snaps = client("ec2").describe_snapshots(OwnerIds=["self"], Filters=[
+            {"Name": "tag:casefile:case", "Values": [os.path.basename(case)]}])["Snapshots"]
+        assert len(snaps) == len(info["volumes"]), (var, val, snaps)
+        body = client("s3").get_object(Bucket=BUCKET, Key="ips-%d.jsonl" % n)["Body"].read()
+        assert body.decode().count(ip + "/32") == 1, body
+        # An e-mail is at-least-once: a crash between SES accepting it and the journal recording
+        # it sends it again on resume (nothing in SES can be looked up first).
+        mails = emails_sent() - m0
+        if var == "CASEFILE_TEST_CRASH_BEFORE_RECORD":
+            assert 1 <= mails <= 2, (var, val, mails)
+        else:
+            assert mails == 1, (var, val, mails)
+        enis = client("ec2").describe_network_interfaces(
+            Filters=[{"Name": "attachment.instance-id", "Values": [info["instance"]]}]
+        )["NetworkInterfaces"]
+        assert all([g["GroupName"] for g in e["Groups"]] == ["casefile-isolation-" + info["vpc"]]
+                   for e in enis), (var, val, enis)
+
+
+def scenario_bad_input():
+    info = wfenv.seed(nacl_fill=18, asg=False, tg=False)
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, volatile_timeout_s=0)
+    # Unknown shapes and malformed events: exit 2 with a clear message.
+    for text in ('{"detail-type": "EC2 Instance State-change Notification", "detail": {}}',
+                 '{"hello": 1}', "not json", "[1,2]"):
+        p = wfenv.run(["respond", "-", "--config", cfg], input=text)
+        assert p.returncode == 2 and "casefile respond:" in p.stderr, p
+    p = wfenv.run(["respond", "/nonexistent.json", "--config", cfg])
+    assert p.returncode == 2
+    # An instance that no longer exists: triage fails clearly, nothing else runs.
+    ev = wfenv.write_event(tmp, wfenv.event("i-0000000000000dead", finding_id="gone"), "g.json")
+    p = wfenv.run(["respond", ev, "--config", cfg])
+    assert p.returncode == 1 and "no longer exists" in p.stderr, p.stderr
+    # A full ACL (18 + 1 allow rules, one more fits the quota of 20 per direction): the
+    # first IP is denied, the second is reported and the case goes on to isolate.
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"], ips=(ATTACKER, "198.51.100.99")),
+                           "full.json")
+    p = wfenv.run(["respond", ev, "--config", cfg])
+    assert p.returncode == 1
+    assert "network ACL is full" in p.stderr, p.stderr
+    case = wfenv.case_dir(tmp, "cf-" + info["instance"])
+    steps = {s["name"]: s for s in wfenv.status(tmp, case)["steps"]}
+    assert steps["block_ip"]["status"] == "failed" and "full" in steps["block_ip"]["error"]
+    assert steps["isolate"]["status"] == "done"
+    denies = deny_entries(info["acl"])
+    assert sorted(e["CidrBlock"] for e in denies) == [ATTACKER + "/32"] * 2, denies
+    listed = [x["ip"] for x in ip_list()]
+    assert ATTACKER + "/32" in listed and "198.51.100.99/32" in listed
+
+
+def main(argv):
+    name = argv[1] if len(argv) > 1 else ""
+    fn = globals().get("scenario_" + name)
+    if not fn:
+        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input",
+              file=sys.stderr)
+        return 2
+    fn()
+    print("ok: " + name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
