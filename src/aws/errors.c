@@ -87,6 +87,8 @@ static void from_xml(const char *body, size_t len, char *code, char *msg, char *
             copy_clean(rid, FIELD_MAX, t, strlen(t));
     } else if (strcmp((const char *)root->name, "ErrorResponse") == 0) { /* query */
         err = cf_xml_child(root, "Error");
+        if (!err) /* moto's auth errors: ErrorResponse/Errors/Error */
+            err = cf_xml_path(root, "Errors/Error");
         t = cf_xml_text(root, "RequestId");
         if (t)
             copy_clean(rid, FIELD_MAX, t, strlen(t));

@@ -375,6 +375,13 @@ static void test_aws_error_shapes(void **state)
     assert_string_equal(cf_error_last()->aws_code, "NoSuchEntity");
     assert_string_equal(cf_error_last()->request_id, "q-1");
 
+    {
+        static const char wrapped[] = "<ErrorResponse><Errors><Error><Code>AuthFailure</Code>"
+                                      "<Message>m</Message></Error></Errors></ErrorResponse>";
+        assert_int_equal(cf_aws_error_from_response(401, wrapped, sizeof(wrapped) - 1, NULL, NULL),
+                         CF_EAWS);
+        assert_string_equal(cf_error_last()->aws_code, "AuthFailure");
+    }
     assert_int_equal(cf_aws_error_from_response(404, s3, sizeof(s3) - 1, NULL, "hdr-id"), CF_EAWS);
     assert_string_equal(cf_error_last()->aws_code, "NoSuchKey");
     assert_string_equal(cf_error_last()->request_id, "hdr-id"); /* header wins */

@@ -7,6 +7,11 @@ svc_env.py run -- COMMAND...
     not implement (SSM ListCommandInvocations and DescribeInstanceInformation, CloudTrail
     LookupEvents), exports the seeded ids as CF_T_* variables and CF_FAKE_URL, runs COMMAND.
 
+svc_env.py run-auth -- COMMAND...
+    For a moto started with INITIAL_NO_AUTH_ACTION_COUNT=3 (IAM enforced after three calls):
+    creates an IAM user allowed only ec2:Describe* and ec2:CreateSecurityGroup, exports its keys
+    as CF_T_LIMITED_KEY / CF_T_LIMITED_SECRET, runs COMMAND.
+
 svc_env.py check WHAT ARGS...
     Independent verification through boto3 (exit 0 when the fact holds), for the C tests.
 
@@ -326,9 +331,24 @@ def check(what, args):
     raise SystemExit("unknown check " + what)
 
 
+def seed_auth():
+    iam = client("iam")
+    iam.create_user(UserName="limited")  # unauthenticated call 1 of 3
+    iam.put_user_policy(UserName="limited", PolicyName="describe-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+            "ec2:Describe*", "ec2:CreateSecurityGroup"]}]}))  # 2
+    key = iam.create_access_key(UserName="limited")["AccessKey"]  # 3; IAM is enforced from here
+    return {"CF_T_LIMITED_KEY": key["AccessKeyId"],
+            "CF_T_LIMITED_SECRET": key["SecretAccessKey"]}
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "check":
         return 0 if check(argv[2], argv[3:]) else 1
+    if len(argv) >= 3 and argv[1] == "run-auth" and "--" in argv and EP:
+        env = dict(os.environ)
+        env.update(seed_auth())
+        return subprocess.call(argv[argv.index("--") + 1:], env=env)
     if len(argv) < 3 or argv[1] != "run" or "--" not in argv:
         print(__doc__, file=sys.stderr)
         return 2
