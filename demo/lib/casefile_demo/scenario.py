@@ -26,6 +26,7 @@ import uuid
 
 from . import finding, image, moto, procs, seed, simulator, state, story, traces
 
+MARKER = ".casefile-demo-out"  # marks a directory demo/run may replace
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
@@ -72,9 +73,14 @@ class Scenario:
         return self
 
     def _start(self):
-        if os.path.isdir(self.out_dir):
+        # A previous run's output is replaced; any other non-empty directory is left alone.
+        if os.path.isdir(self.out_dir) and os.listdir(self.out_dir):
+            if not os.path.exists(os.path.join(self.out_dir, MARKER)):
+                raise RuntimeError("%s is not empty and not a demo output directory"
+                                   % self.out_dir)
             shutil.rmtree(self.out_dir)
-        os.makedirs(self.out_dir)
+        os.makedirs(self.out_dir, exist_ok=True)
+        open(os.path.join(self.out_dir, MARKER), "w").close()
         self.tmp = tempfile.mkdtemp(prefix="cf-demo-")
         self.tl = story.Timeline()
         self.moto = self._timed("start moto", moto.MotoServer(self.env).start)
