@@ -337,6 +337,9 @@ static json_t *recipients_json(const char *csv)
     return arr;
 }
 
+int wf_alert_mime(cf_wf *wf, cf_buf *out);
+int wf_send_raw_email(cf_wf *wf, const void *mime, size_t len, char *request_id_out);
+
 /* Sends one e-mail through SES v2 (Simple content). request_id_out: cap 128. */
 int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out);
 int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out)
@@ -422,7 +425,17 @@ int cf_wf_step_notify(cf_wf *wf, json_t *out)
         rc = CF_OK;
         goto cleanup;
     }
-    rc = wf_send_email(wf, subject, cf_buf_cstr(&text), reqid);
+    {
+        /* The alert as the report part renders it (same look as the final report), or plain
+         * text when that part is not built. */
+        cf_buf mime = CF_BUF_INIT(1u << 20);
+        rc = wf_alert_mime(wf, &mime);
+        if (rc == CF_OK)
+            rc = wf_send_raw_email(wf, mime.data, mime.len, reqid);
+        else if (rc == CF_ENOTFOUND)
+            rc = wf_send_email(wf, subject, cf_buf_cstr(&text), reqid);
+        cf_buf_release(&mime);
+    }
     if (rc) {
         cf_error saved;
         cf_error_save(&saved);

@@ -112,7 +112,16 @@ def scenario_full():
         assert steps[name]["status"] == "done", steps[name]
     assert ex.results and all(r[1] == 0 for r in ex.results), ex.results
     check_contained(info)
-    assert emails_sent() >= 1
+    assert emails_sent() == 2  # the alert and the report
+    for name in ("triage", "notify", "block_ip", "collect_volatile", "analyze_volatile",
+                 "isolate", "snapshot", "analyze", "report"):
+        assert steps[name]["status"] == "done", steps[name]
+    keys = [o["Key"] for o in client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]]
+    cid = os.path.basename(case)
+    for k in ("report.html", "report.json", "report.md"):
+        assert "cases/%s/report/%s" % (cid, k) in keys, keys
+    assert "cases/%s/%s/volatile/manifest.json" % (cid, info["instance"]) in keys
+    assert [k for k in keys if k.startswith("tools/casefile-agent-x86_64-")], keys
     # The volatile bundle, verified against its manifest.
     db = sqlite3.connect(os.path.join(case, "case.db"))
     ver = db.execute("SELECT count(*), sum(verified) FROM evidence WHERE kind='volatile'").fetchone()
