@@ -959,6 +959,11 @@ static const char *action_verb(const char *call)
         {"DisassociateIamInstanceProfile", "removed the instance profile of"},
         {"PutRolePolicy", "revoked active role sessions:"},
         {"PutObject", "stored object"},
+        {"RunInstances", "launched forensic worker"},
+        {"TerminateInstances", "terminated forensic worker"},
+        {"AuthorizeSecurityGroup", "set the rules of isolation security group"},
+        {"RevokeSecurityGroupEgress", "removed outbound rules of isolation security group"},
+        {"DeleteSecurityGroup", "deleted security group"},
         {"CreateTags", "tagged"},
     };
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
