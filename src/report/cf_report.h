@@ -75,10 +75,11 @@ int cf_report_esc_html(cf_buf *out, const char *s, size_t len);
 /* Markdown prose (one line, embedded anywhere in a line): \ ` * _ { } [ ] | ~ are
  * backslash-escaped, and at the start - + # = > and "12." / "12)"; '<' before a letter, '/',
  * '!' or '?' becomes "&lt;" (so no raw HTML or autolink) and '&' before an entity name becomes
- * "&amp;" (other '<' and '&' stay, so "C&C" reads well as plain text); newlines become spaces (no block can start); "www." and "://" are broken so
- * no GFM autolink is made; controls and bidi as for HTML. No link, image, emphasis, code, table
- * cell break or HTML can come out of the text, except that GFM renderers still turn a bare
- * e-mail address into a mailto: link (no escape prevents it; it cannot carry a script). */
+ * "&amp;" (other '<' and '&' stay, so "C&C" reads well as plain text); newlines become spaces (no
+ * block can start); "www." and "://" are broken so no GFM autolink is made; controls and bidi as
+ * for HTML. No link, image, emphasis, code, table cell break or HTML can come out of the text,
+ * except that GFM renderers still turn a bare e-mail address into a mailto: link (no escape
+ * prevents it; it cannot carry a script). */
 int cf_report_esc_md(cf_buf *out, const char *s, size_t len);
 /* A Markdown code span holding s literally (fence longer than any backtick run inside; newlines
  * become spaces). in_table: '|' is escaped as GFM tables require. */
