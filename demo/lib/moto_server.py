@@ -10,8 +10,16 @@ moto also reports an attached ENI's security groups as its own groups *plus* the
 secondary interface shows groups it never had, and an interface moved to an isolation group with
 ModifyNetworkInterfaceAttribute keeps showing its old groups. AWS reports the interface's own groups;
 so does this server (and ModifyInstanceAttribute's group change applies to the primary interface,
-as in AWS). Everything else is moto's own server, unchanged.
+as in AWS).
+
+moto has no cloudtrail:LookupEvents. This server answers it from the JSON file named by
+CF_DEMO_CLOUDTRAIL (a list of LookupEvents "Events" entries, re-read on every call; none when
+unset): filtered by one LookupAttribute (Username, ResourceName, EventName, EventId, EventSource,
+AccessKeyId, ReadOnly, ResourceType), StartTime/EndTime, newest first, MaxResults (<= 50) and
+NextToken. Everything else is moto's own server, unchanged.
 """
+import json
+import os
 import sys
 
 from moto.ssm import models as _ssm_models
@@ -49,6 +57,71 @@ def _patch_eni_groups():
 
 
 _patch_eni_groups()
+
+
+def _epoch(v):
+    """A JSON-protocol timestamp: epoch seconds (number or text) or ISO 8601."""
+    if v is None or v == "":
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        import datetime
+
+        return datetime.datetime.fromisoformat(str(v).replace("Z", "+00:00")).timestamp()
+
+
+def _lookup_events(self):
+    path = os.environ.get("CF_DEMO_CLOUDTRAIL")
+    events = []
+    if path and os.path.exists(path):
+        with open(path) as f:
+            events = json.load(f)
+    attrs = self._get_param("LookupAttributes") or []
+    start = _epoch(self._get_param("StartTime"))
+    end = _epoch(self._get_param("EndTime"))
+    try:
+        limit = max(1, min(int(self._get_param("MaxResults") or 50), 50))
+    except ValueError:
+        limit = 50
+    try:
+        offset = int(self._get_param("NextToken") or 0)
+    except ValueError:
+        offset = 0
+
+    def matches(ev):
+        for a in attrs:
+            key, value = a.get("AttributeKey"), a.get("AttributeValue")
+            if key == "ResourceName":
+                if value not in [r.get("ResourceName") for r in ev.get("Resources", [])]:
+                    return False
+            elif key == "ResourceType":
+                if value not in [r.get("ResourceType") for r in ev.get("Resources", [])]:
+                    return False
+            elif str(ev.get(key)) != str(value):
+                return False
+        t = float(ev.get("EventTime", 0))
+        if start is not None and t < start:
+            return False
+        if end is not None and t > end:
+            return False
+        return True
+
+    hits = sorted((e for e in events if matches(e)), key=lambda e: -float(e.get("EventTime", 0)))
+    page = hits[offset:offset + limit]
+    body = {"Events": page}
+    if offset + limit < len(hits):
+        body["NextToken"] = str(offset + limit)
+    return json.dumps(body)
+
+
+def _patch_cloudtrail():
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    CloudTrailResponse.lookup_events = _lookup_events
+
+
+_patch_cloudtrail()
 
 if __name__ == "__main__":
     from moto.server import main

@@ -24,7 +24,7 @@ import time
 import urllib.request
 import uuid
 
-from . import finding, image, moto, procs, seed, simulator, state, story, traces
+from . import cloudtrail, finding, image, moto, procs, seed, simulator, state, story, traces
 
 MARKER = ".casefile-demo-out"  # marks a directory demo/run may replace
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -83,8 +83,13 @@ class Scenario:
         open(os.path.join(self.out_dir, MARKER), "w").close()
         self.tmp = tempfile.mkdtemp(prefix="cf-demo-")
         self.tl = story.Timeline()
-        self.moto = self._timed("start moto", moto.MotoServer(self.env).start)
+        trail = os.path.join(self.tmp, "cloudtrail.json")
+        menv = dict(self.env, CF_DEMO_CLOUDTRAIL=trail)
+        self.moto = self._timed("start moto", moto.MotoServer(menv).start)
         self.ids = self._timed("seed the account", seed.seed, self.moto.url)
+        with open(trail + ".tmp", "w") as f:
+            json.dump(cloudtrail.events(self.ids, self.tl), f)
+        os.rename(trail + ".tmp", trail)
         with open(os.path.join(self.out_dir, "scenario.json"), "w") as f:
             json.dump(self.ids, f, indent=2)
         self.image_path = os.path.join(self.tmp, "web-az2-root.img")
