@@ -59,6 +59,9 @@ int cf_aws_creds_resolve(cf_aws *aws, cf_aws_credentials *out);
  * AccessKeyId, SecretAccessKey, Token/SessionToken, Expiration. */
 int cf_aws_creds_parse_json(const char *data, size_t len, cf_aws_credentials *out);
 
+/* An RFC 3339 expiration time, years 1970..2200 only (CF_EPARSE otherwise). */
+int cf_aws_expiration_parse(const char *s, int64_t *ns_out);
+
 /* Config lookups for the client's profile (config file "profile X"/"default" section). */
 const char *cf_aws_config_get(const cf_aws *aws, const char *key);
 /* A client with fixed credentials and the same settings as parent (for AssumeRole). */

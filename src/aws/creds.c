@@ -48,6 +48,23 @@ static int fill(cf_aws_credentials *out, const char *akid, const char *secret, c
     return rc;
 }
 
+int cf_aws_expiration_parse(const char *s, int64_t *ns_out)
+{
+    long year = 0;
+    /* cf_time_parse works in int64 nanoseconds (years 1678..2262); refuse other years here so
+     * a hostile document cannot overflow it */
+    for (int i = 0; i < 4; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return cf_error_set(CF_EPARSE, "credentials Expiration is not a time");
+        year = year * 10 + (s[i] - '0');
+    }
+    if (year < 1970 || year > 2200)
+        return cf_error_set(CF_EPARSE, "credentials Expiration year %ld out of range", year);
+    if (cf_time_parse(s, ns_out))
+        return cf_error_set(CF_EPARSE, "credentials Expiration is not a time");
+    return CF_OK;
+}
+
 int cf_aws_creds_parse_json(const char *data, size_t len, cf_aws_credentials *out)
 {
     json_t *j = NULL;
@@ -79,11 +96,8 @@ int cf_aws_creds_parse_json(const char *data, size_t len, cf_aws_credentials *ou
         goto cleanup;
     }
     rc = fill(out, akid, secret, token, "");
-    if (!rc && exp) {
-        rc = cf_time_parse(exp, &out->expiration_ns);
-        if (rc)
-            rc = cf_error_set(CF_EPARSE, "credentials Expiration is not a time");
-    }
+    if (!rc && exp)
+        rc = cf_aws_expiration_parse(exp, &out->expiration_ns);
 cleanup:
     if (rc)
         cf_aws_wipe(out, sizeof(*out));

@@ -1,5 +1,6 @@
 /* STS calls (query protocol). */
 #include "aws/sts.h"
+#include "aws/aws_internal.h"
 #include "common/cf_time.h"
 
 #include <string.h>
@@ -59,7 +60,7 @@ int cf_sts_assume_role(cf_aws *aws, const char *role_arn, const char *session_na
         rc = cf_xml_text_copy(cr, "SessionToken", out->credentials.session_token,
                               sizeof(out->credentials.session_token));
     exp = cf_xml_text(cr, "Expiration");
-    if (!rc && (!exp || cf_time_parse(exp, &out->credentials.expiration_ns)))
+    if (!rc && (!exp || cf_aws_expiration_parse(exp, &out->credentials.expiration_ns)))
         rc = cf_error_set(CF_EPARSE, "AssumeRole response has no valid Expiration");
     if (!rc) {
         /* optional fields */

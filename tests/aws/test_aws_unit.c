@@ -717,6 +717,12 @@ static void test_aws_creds_json_doc(void **state)
     assert_true(c.expiration_ns > 0);
     assert_int_equal(cf_aws_creds_parse_json("{\"AccessKeyId\":1}", 17, &c), CF_EPARSE);
     assert_int_equal(cf_aws_creds_parse_json("[]", 2, &c), CF_EPARSE);
+    /* a year past int64 nanoseconds (found by fuzzing): refused, no overflow */
+    {
+        static const char far[] = "{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+                                  "\"Expiration\":\"9999-12-31T23:59:59Z\"}";
+        assert_int_equal(cf_aws_creds_parse_json(far, sizeof(far) - 1, &c), CF_EPARSE);
+    }
     assert_int_equal(cf_aws_creds_parse_json("{\"Code\":\"Failure\"}", 18, &c), CF_EPARSE);
     assert_int_equal(cf_aws_creds_parse_json("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
                                              "\"Expiration\":\"soon\"}",
