@@ -157,6 +157,22 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return self.reset()
+        if scen == "xmlbomb":
+            bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+                    + "".join('<!ENTITY %s "%s">' % (chr(98 + i), ("&%s;" % chr(97 + i)) * 10)
+                              for i in range(8))
+                    + ']><GetCallerIdentityResponse>&i;</GetCallerIdentityResponse>')
+            return self.send(200, bomb.encode())
+        if scen == "jsonbomb":
+            return self.send(200, b"[" * 100000 + b"]" * 100000, "application/x-amz-json-1.1")
+        if scen == "truncated":
+            return self.send(200, OK_XML[: len(OK_XML) // 2])
+        if scen == "missing":  # well-formed, but without the fields the caller needs
+            return self.send(200, b"<GetCallerIdentityResponse><GetCallerIdentityResult>"
+                                  b"<Arn>x</Arn></GetCallerIdentityResult></GetCallerIdentityResponse>")
+        if scen == "wrongtype":
+            return self.send(200, b'{"Parameters": "not-a-list", "NextToken": 42}',
+                             "application/x-amz-json-1.1")
         if scen == "expired":
             if n <= 1:
                 return self.send(*query_error("ExpiredToken", 400))

@@ -252,6 +252,48 @@ static void test_huge_body_capped(void **state)
     cf_aws_free(aws);
 }
 
+static int one_page(void *ctx, const cf_aws_response *page)
+{
+    int *n = ctx;
+    (*n)++;
+    /* the caller checks types: a string where a list was expected is just "no items" */
+    assert_int_equal(json_array_size(json_object_get(page->json, "Parameters")), 0);
+    return 0;
+}
+
+static void test_hostile_success_bodies(void **state)
+{
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    cf_sts_identity id;
+    cf_aws *aws;
+    int pages = 0;
+    (void)state;
+    aws = client("xmlbomb", "1", 1, 5000, 0);
+    assert_int_equal(sts_call(aws, &r), CF_EPARSE); /* DTD refused: no expansion */
+    assert_non_null(strstr(cf_error_last()->msg, "DTD"));
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+    aws = client("jsonbomb", "1", 1, 5000, 0);
+    assert_int_equal(cf_aws_json(aws, &cf_aws_svc_ssm, "DescribeParameters", NULL, &r), CF_EPARSE);
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+    aws = client("truncated", "1", 1, 5000, 0);
+    assert_int_equal(sts_call(aws, &r), CF_EPARSE);
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+    aws = client("missing", "1", 1, 5000, 0);
+    assert_int_equal(cf_sts_get_caller_identity(aws, &id), CF_ENOTFOUND);
+    assert_non_null(strstr(cf_error_last()->msg, "Account"));
+    cf_aws_free(aws);
+    aws = client("wrongtype", "1", 1, 5000, 0);
+    /* NextToken is a number, not a string: pagination stops instead of looping */
+    assert_int_equal(cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "DescribeParameters", NULL,
+                                          "NextToken", "NextToken", 0, one_page, &pages),
+                     0);
+    assert_int_equal(pages, 1);
+    cf_aws_free(aws);
+}
+
 static void test_expired_token_refreshes(void **state)
 {
     cf_aws *aws = client("expired", "1", 1, 5000, 0);
@@ -412,6 +454,7 @@ int main(void)
         cmocka_unit_test_setup(test_endless_body_times_out, with_keys),
         cmocka_unit_test_setup(test_huge_body_capped, with_keys),
         cmocka_unit_test_setup(test_expired_token_refreshes, with_keys),
+        cmocka_unit_test_setup(test_hostile_success_bodies, with_keys),
         cmocka_unit_test_setup(test_client_token_not_duplicated, with_keys),
         cmocka_unit_test_setup(test_creds_container, without_keys),
         cmocka_unit_test_setup(test_creds_imds_v2, without_keys),
