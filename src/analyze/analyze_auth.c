@@ -53,7 +53,8 @@ static size_t parse_ts(const char *line, size_t len, int year, int64_t *ns)
     if (len >= 16 && line[3] == ' ' && line[6] == ' ' && line[9] == ':' && line[12] == ':') {
         int mon = month_of(line), d = two(line + 4), h = two(line + 7), mi = two(line + 10),
             s = two(line + 13);
-        if (!mon || d < 1 || h < 0 || mi < 0 || s < 0 || h > 23 || mi > 59 || s > 60)
+        if (!mon || d < 1 || h < 0 || mi < 0 || s < 0 || h > 23 || mi > 59 || s > 60 ||
+            year < 1971 || year > 2200)
             return 0;
         *ns = cf_time_from_civil(year, mon, d, h, mi, s) * CF_NS_PER_SEC;
         return 15;
@@ -66,7 +67,7 @@ static size_t parse_ts(const char *line, size_t len, int year, int64_t *ns)
             return 0;
         memcpy(buf, line, n);
         buf[n] = '\0';
-        if (cf_time_parse(buf, ns) != CF_OK)
+        if (cf_time_parse_checked(buf, ns) != CF_OK)
             return 0;
         return n;
     }

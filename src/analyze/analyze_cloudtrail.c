@@ -66,7 +66,7 @@ static int insert_event(cf_load_ctx *ctx, sqlite3_stmt *st, json_t *ev)
         sqlite3_bind_int64(st, C_BUNDLE, ctx->bundle_id);
     cf_bind_text(st, C_SOURCE, ctx->source, (size_t)-1, 1);
     t = cf_json_str(ev, "eventTime");
-    if (t && strlen(t) < 64 && cf_time_parse(t, &ns) == CF_OK)
+    if (t && strlen(t) < 64 && cf_time_parse_checked(t, &ns) == CF_OK)
         cf_bind_time(st, C_TIME, ns);
     if ((rc = bind_str(st, C_ID, ev, "eventID")) ||
         (rc = bind_str(st, C_ESRC, ev, "eventSource")) ||

@@ -75,6 +75,12 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
+/* Seconds since the epoch to ns; 0 (unknown) outside 1970..2255, where ns would overflow. */
+static int64_t epoch_ns(long long sec)
+{
+    return sec > 0 && sec < 9000000000LL ? (int64_t)sec * CF_NS_PER_SEC : 0;
+}
+
 /* ---- shell history ---- */
 
 static int on_history(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
@@ -90,14 +96,14 @@ static int on_history(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
     if (len == 0)
         return CF_OK;
     if (line[0] == '#' && all_digits(line + 1, len - 1) && len < 15) {
-        hs->pending_time = strtoll(line + 1, NULL, 10) * CF_NS_PER_SEC;
+        hs->pending_time = epoch_ns(strtoll(line + 1, NULL, 10));
         return CF_OK;
     }
     if (line[0] == ':' && line[1] == ' ') {
         /* zsh extended history ": <epoch>:<duration>;command" */
         char *semi = memchr(line, ';', len);
         if (semi) {
-            t = strtoll(line + 2, NULL, 10) * CF_NS_PER_SEC;
+            t = epoch_ns(strtoll(line + 2, NULL, 10));
             len -= (size_t)(semi + 1 - line);
             cmd = semi + 1;
         }
@@ -427,9 +433,9 @@ static int on_body(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
             sqlite3_bind_int64(st, i + 2, strtoll(f[i], NULL, 10));
     for (int i = 7; i <= 10; i++) {
         if (all_digits(f[i], strlen(f[i])) && strlen(f[i]) < 12) {
-            int64_t s = strtoll(f[i], NULL, 10);
-            if (s > 0)
-                cf_bind_time(st, i + 2, s * CF_NS_PER_SEC);
+            int64_t ns = epoch_ns(strtoll(f[i], NULL, 10));
+            if (ns)
+                cf_bind_time(st, i + 2, ns);
         }
     }
     if ((rc = cf_db_step_done(ctx->db, st)))

@@ -59,6 +59,9 @@ int cf_db_step_done(sqlite3 *db, sqlite3_stmt *st);
 int cf_db_table_exists(sqlite3 *db, const char *name);
 int cf_db_column_exists(sqlite3 *db, const char *table, const char *column);
 
+/* cf_time_parse for untrusted text: also refuses years outside 1700..2200 (int64 ns range). */
+int cf_time_parse_checked(const char *s, int64_t *ns);
+
 /* Formats ns as RFC 3339 (cf_time_format); 0 stays NULL when binding. */
 int cf_bind_time(sqlite3_stmt *st, int idx, int64_t ns);
 

@@ -130,7 +130,7 @@ static int bind_value(sqlite3_stmt *st, int idx, const char *key, json_t *v)
         const char *s = json_string_value(v);
         size_t n = json_string_length(v);
         int64_t ns;
-        if (is_time_key(key) && n < 64 && cf_time_parse(s, &ns) == CF_OK)
+        if (is_time_key(key) && n < 64 && cf_time_parse_checked(s, &ns) == CF_OK)
             return cf_bind_time(st, idx, ns);
         return cf_bind_text(st, idx, s, n, 0);
     }

@@ -357,11 +357,12 @@ static int default_year(cf_case *c, const cf_analyze_opts *opts, const char *hin
     char t[CF_TIME_STR_MAX];
     if (opts && opts->default_year)
         return opts->default_year;
-    if (hint_time && cf_time_parse(hint_time, &ns) == CF_OK) {
+    if (hint_time && cf_time_parse_checked(hint_time, &ns) == CF_OK) {
         cf_time_format(ns, t);
         return atoi(t);
     }
-    if (cf_case_info_get(c, "window_start", &ws) == CF_OK && ws && cf_time_parse(ws, &ns) == 0) {
+    if (cf_case_info_get(c, "window_start", &ws) == CF_OK && ws &&
+        cf_time_parse_checked(ws, &ns) == 0) {
         free(ws);
         cf_time_format(ns, t);
         return atoi(t);
@@ -382,7 +383,7 @@ static int64_t file_mtime(sqlite3 *db, int64_t bundle_id, const char *source)
         sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, bundle_id);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-            cf_time_parse((const char *)sqlite3_column_text(st, 0), &ns);
+            cf_time_parse_checked((const char *)sqlite3_column_text(st, 0), &ns);
     }
     sqlite3_finalize(st);
     return ns;

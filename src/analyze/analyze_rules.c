@@ -335,7 +335,7 @@ static int run_rule(sqlite3 *db, rule *r, sqlite3_stmt *ins, int64_t *rows_out)
             if (!strcmp(name, "time")) {
                 const char *t = (const char *)sqlite3_column_text(st, i);
                 int64_t ns;
-                if (t && strlen(t) < 64 && cf_time_parse(t, &ns) == CF_OK) {
+                if (t && strlen(t) < 64 && cf_time_parse_checked(t, &ns) == CF_OK) {
                     cf_time_format(ns, tbuf);
                     time_txt = tbuf;
                 }
@@ -443,7 +443,7 @@ int cf_analyze_set_context(cf_case *c)
         int64_t ns;
         char *v[2] = {ws, we};
         for (int i = 0; i < 2; i++)
-            if (v[i] && strlen(v[i]) < 64 && cf_time_parse(v[i], &ns) == CF_OK)
+            if (v[i] && strlen(v[i]) < 64 && cf_time_parse_checked(v[i], &ns) == CF_OK)
                 cf_bind_time(st, i + 1, ns);
     }
     rc = cf_db_step_done(db, st);

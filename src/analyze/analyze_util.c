@@ -451,3 +451,16 @@ size_t cf_unescape_hex(char *out, const char *in, size_t len)
     }
     return o;
 }
+
+int cf_time_parse_checked(const char *s, int64_t *ns)
+{
+    int y = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!s || s[i] < '0' || s[i] > '9')
+            return cf_error_set(CF_EPARSE, "not an RFC 3339 time");
+        y = y * 10 + (s[i] - '0');
+    }
+    if (y < 1700 || y > 2200)
+        return cf_error_set(CF_EPARSE, "year %d out of range", y);
+    return cf_time_parse(s, ns);
+}

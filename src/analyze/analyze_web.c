@@ -110,7 +110,8 @@ static int parse_clf_time(const char *p, size_t n, int64_t *ns)
         digits(p + 24, 2, &om))
         return -1;
     mon = month_num(p + 3);
-    if (!mon || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || (p[21] != '+' && p[21] != '-'))
+    if (!mon || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1971 || y > 2200 ||
+        (p[21] != '+' && p[21] != '-'))
         return -1;
     off = ((int64_t)oh * 3600 + om * 60) * CF_NS_PER_SEC;
     *ns = cf_time_from_civil(y, mon, d, hh, mm, ss) * CF_NS_PER_SEC;
@@ -354,7 +355,7 @@ static int on_alb(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
     }
     memcpy(tbuf, f[1].p, f[1].n);
     tbuf[f[1].n] = '\0';
-    if (cf_time_parse(tbuf, &ns) != CF_OK) {
+    if (cf_time_parse_checked(tbuf, &ns) != CF_OK) {
         cf_load_bad_line(ctx, lineno, "bad time", line, len);
         return CF_OK;
     }

@@ -265,7 +265,8 @@ int cf_cmd_analyze(int argc, char **argv)
         const char *w[2] = {wstart, wend};
         for (int i = 0; i < 2; i++) {
             int64_t ns;
-            if (w[i] && cf_time_parse(w[i], &ns) != CF_OK) {
+            if (w[i] && (strlen(w[i]) < 4 || atoi(w[i]) < 1700 || atoi(w[i]) > 2200 ||
+                         cf_time_parse(w[i], &ns) != CF_OK)) {
                 fprintf(stderr, "casefile analyze: bad time %s (RFC 3339 expected)\n", w[i]);
                 return CF_EXIT_USAGE;
             }

@@ -56,7 +56,7 @@ def run(args, ok=(0,)):
 
 
 def agent_bin():
-    for n in ("casefile-agent-san", "casefile-agent"):
+    for n in ("casefile-agent", "casefile-agent-san"):
         p = os.path.join(BIN, n)
         if os.access(p, os.X_OK):
             return p
