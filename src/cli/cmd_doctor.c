@@ -18,7 +18,15 @@ struct probe {
     const char *action;
     const cf_aws_service *svc;
     const char *api;
-    const char *params[12];
+    const char *params[12]; /* name, value, ..., NULL */
+};
+
+/* The same for the JSON-protocol services: the request body. */
+struct jprobe {
+    const char *action;
+    const cf_aws_service *svc;
+    const char *api;
+    const char *json;
 };
 
 #define EC2 &cf_aws_svc_ec2
@@ -67,6 +75,70 @@ static const struct probe probes[] = {
      "CreateTags",
      {"ResourceId.1", "i-00000000", "Tag.1.Key", "casefile:doctor", "Tag.1.Value", "1", NULL}},
     {"ec2:CreateSnapshot", EC2, "CreateSnapshot", {"VolumeId", "vol-00000000", NULL}},
+    {"ec2:AuthorizeSecurityGroupEgress",
+     EC2,
+     "AuthorizeSecurityGroupEgress",
+     {"GroupId", "sg-00000000", "IpPermissions.1.IpProtocol", "-1",
+      "IpPermissions.1.IpRanges.1.CidrIp", "192.0.2.1/32", NULL}},
+    {"ec2:CreateVolume",
+     EC2,
+     "CreateVolume",
+     {"SnapshotId", "snap-00000000", "AvailabilityZone", "us-east-1a", NULL}},
+    {"ec2:AttachVolume",
+     EC2,
+     "AttachVolume",
+     {"VolumeId", "vol-00000000", "InstanceId", "i-00000000", "Device", "/dev/sdf", NULL}},
+    {"ec2:DetachVolume", EC2, "DetachVolume", {"VolumeId", "vol-00000000", NULL}},
+    {"ec2:DeleteVolume", EC2, "DeleteVolume", {"VolumeId", "vol-00000000", NULL}},
+    {"ec2:DeleteSecurityGroup", EC2, "DeleteSecurityGroup", {"GroupId", "sg-00000000", NULL}},
+    {"ec2:RunInstances",
+     EC2,
+     "RunInstances",
+     {"ImageId", "ami-00000000", "MinCount", "1", "MaxCount", "1", "InstanceType", "t3.micro",
+      NULL}},
+    {"ec2:TerminateInstances", EC2, "TerminateInstances", {"InstanceId.1", "i-00000000", NULL}},
+    {"ec2:ReplaceIamInstanceProfileAssociation",
+     EC2,
+     "ReplaceIamInstanceProfileAssociation",
+     {"AssociationId", "iip-assoc-00000000", "IamInstanceProfile.Name", "casefile-doctor", NULL}},
+    /* Elsewhere there is no DryRun: a call on a resource that does not exist proves the
+     * permission (authorization comes first) and changes nothing. */
+    {"autoscaling:EnterStandby",
+     &cf_aws_svc_autoscaling,
+     "EnterStandby",
+     {"AutoScalingGroupName", "casefile-doctor-none", "InstanceIds.member.1", "i-00000000",
+      "ShouldDecrementDesiredCapacity", "true", NULL}},
+    {"autoscaling:ExitStandby",
+     &cf_aws_svc_autoscaling,
+     "ExitStandby",
+     {"AutoScalingGroupName", "casefile-doctor-none", "InstanceIds.member.1", "i-00000000", NULL}},
+    {"autoscaling:DetachInstances",
+     &cf_aws_svc_autoscaling,
+     "DetachInstances",
+     {"AutoScalingGroupName", "casefile-doctor-none", "InstanceIds.member.1", "i-00000000",
+      "ShouldDecrementDesiredCapacity", "true", NULL}},
+    {"elasticloadbalancing:DescribeTargetHealth",
+     &cf_aws_svc_elbv2,
+     "DescribeTargetHealth",
+     {"TargetGroupArn",
+      "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/casefile-doctor/0", NULL}},
+    {"elasticloadbalancing:DeregisterTargets",
+     &cf_aws_svc_elbv2,
+     "DeregisterTargets",
+     {"TargetGroupArn",
+      "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/casefile-doctor/0",
+      "Targets.member.1.Id", "i-00000000", NULL}},
+    {"iam:GetInstanceProfile",
+     &cf_aws_svc_iam,
+     "GetInstanceProfile",
+     {"InstanceProfileName", "casefile-doctor-none", NULL}},
+    {"iam:PutRolePolicy",
+     &cf_aws_svc_iam,
+     "PutRolePolicy",
+     {"RoleName", "casefile-doctor-none", "PolicyName", "casefile-doctor", "PolicyDocument",
+      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\","
+      "\"Resource\":\"*\"}]}",
+      NULL}},
     {"autoscaling:DescribeAutoScalingInstances",
      &cf_aws_svc_autoscaling,
      "DescribeAutoScalingInstances",
@@ -78,17 +150,36 @@ static const struct probe probes[] = {
     {"sts:GetCallerIdentity", &cf_aws_svc_sts, "GetCallerIdentity", {NULL}},
 };
 
-static int run_probe(cf_aws *aws, const struct probe *p, char *why, size_t cap)
+static const struct jprobe jprobes[] = {
+    {"ssm:ListCommands", &cf_aws_svc_ssm, "ListCommands", "{\"MaxResults\": 1}"},
+    {"ssm:SendCommand", &cf_aws_svc_ssm, "SendCommand",
+     "{\"DocumentName\": \"AWS-RunShellScript\", \"InstanceIds\": [\"i-00000000\"],"
+     " \"Parameters\": {\"commands\": [\"true\"]}, \"Comment\": \"casefile doctor\"}"},
+    {"cloudtrail:LookupEvents", &cf_aws_svc_cloudtrail, "LookupEvents", "{\"MaxResults\": 1}"},
+};
+
+#define N_PROBES  (sizeof(probes) / sizeof(probes[0]))
+#define N_JPROBES (sizeof(jprobes) / sizeof(jprobes[0]))
+
+static int run_probe(cf_aws *aws, const struct probe *p, const struct jprobe *jp, char *why,
+                     size_t cap)
 {
     cf_aws_params ps = CF_AWS_PARAMS_INIT;
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     int rc = CF_OK;
-    for (size_t i = 0; i + 1 < 12 && p->params[i] && p->params[i + 1] && !rc; i += 2)
+    for (size_t i = 0; p && i + 1 < 12 && p->params[i] && p->params[i + 1] && !rc; i += 2)
         rc = cf_aws_params_add(&ps, p->params[i], p->params[i + 1]);
-    if (!rc && p->svc == &cf_aws_svc_ec2 && strncmp(p->api, "Describe", 8))
+    if (!rc && p && p->svc == &cf_aws_svc_ec2 && strncmp(p->api, "Describe", 8))
         rc = cf_aws_params_add(&ps, "DryRun", "true");
-    if (!rc)
+    if (!rc && jp) {
+        json_t *body = NULL;
+        rc = cf_json_parse(jp->json, strlen(jp->json), &body);
+        if (!rc)
+            rc = cf_aws_json(aws, jp->svc, jp->api, body, &r);
+        json_decref(body);
+    } else if (!rc) {
         rc = cf_aws_query(aws, p->svc, p->api, &ps, &r);
+    }
     why[0] = '\0';
     if (rc) {
         snprintf(why, cap, "%s", cf_error_last()->msg);
@@ -177,8 +268,21 @@ int cf_cmd_doctor(int argc, char **argv)
             exit_code = CF_EXIT_ENV;
             goto cleanup;
         }
-        printf("OK       credentials (%s)\n", cr.source);
         memset(&cr, 0, sizeof(cr));
+    }
+    {
+        cf_aws_params p = CF_AWS_PARAMS_INIT;
+        cf_aws_response r = CF_AWS_RESPONSE_INIT;
+        if (cf_aws_query(aws, &cf_aws_svc_sts, "GetCallerIdentity", &p, &r)) {
+            printf("MISSING  credentials: sts:GetCallerIdentity failed: %s\n",
+                   cf_error_last()->msg);
+            cf_aws_response_release(&r);
+            exit_code = CF_EXIT_ENV;
+            goto cleanup;
+        }
+        printf("OK       credentials: %s\n",
+               wf_xml(xmlDocGetRootElement(r.xml), "GetCallerIdentityResult/Arn"));
+        cf_aws_response_release(&r);
     }
     if (!cfg.evidence_bucket) {
         printf("MISSING  evidence_bucket is not configured\n");
@@ -199,29 +303,57 @@ int cf_cmd_doctor(int argc, char **argv)
                    cf_error_last()->msg);
             bad++;
         } else {
-            printf("OK       evidence bucket s3://%s (write, read)\n", cfg.evidence_bucket);
+            cf_aws_params q = CF_AWS_PARAMS_INIT;
+            cf_aws_response r = CF_AWS_RESPONSE_INIT;
+            cf_aws_request rq = {0};
+            /* ListBucket: without it S3 answers 403, not 404, for a missing manifest. */
+            cf_aws_params_add(&q, "list-type", "2");
+            cf_aws_params_add(&q, "max-keys", "1");
+            rq.method = "GET";
+            rq.path = "/";
+            rq.bucket = cfg.evidence_bucket;
+            rq.query = &q;
+            rq.raw = 1;
+            if (cf_aws_rest(aws, &cf_aws_svc_s3, &rq, &r)) {
+                printf("MISSING  s3:ListBucket on s3://%s: %s\n", cfg.evidence_bucket,
+                       cf_error_last()->msg);
+                bad++;
+            } else {
+                printf("OK       evidence bucket s3://%s (write, read, list)\n",
+                       cfg.evidence_bucket);
+            }
+            cf_aws_response_release(&r);
+            cf_aws_params_release(&q);
         }
         cf_buf_release(&b);
     }
-    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-        rc = run_probe(aws, &probes[i], why, sizeof(why));
+    for (size_t i = 0; i < N_PROBES + N_JPROBES; i++) {
+        const struct probe *p = i < N_PROBES ? &probes[i] : NULL;
+        const struct jprobe *jp = i < N_PROBES ? NULL : &jprobes[i - N_PROBES];
+        const char *action = p ? p->action : jp->action;
+        rc = run_probe(aws, p, jp, why, sizeof(why));
         if (rc == CF_EDENIED) {
-            printf("MISSING  %s (%s)\n", probes[i].action, why);
+            printf("MISSING  %s (%s)\n", action, why);
             bad++;
         } else if (rc) {
-            printf("MISSING  %s: cannot reach AWS (%s)\n", probes[i].action, why);
+            printf("MISSING  %s: cannot reach AWS (%s)\n", action, why);
             bad++;
         } else {
-            printf("OK       %s\n", probes[i].action);
+            printf("OK       %s\n", action);
         }
     }
     /* Actions that cannot be proven without a side effect are listed, not claimed. */
     for (const char *const *a = cf_wf_iam_actions(); *a; a++) {
-        int probed = !strcmp(*a, "s3:PutObject") || !strcmp(*a, "s3:GetObject");
-        for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]) && !probed; i++)
+        int probed = !strcmp(*a, "s3:PutObject") || !strcmp(*a, "s3:GetObject") ||
+                     !strcmp(*a, "s3:ListBucket");
+        for (size_t i = 0; i < N_PROBES && !probed; i++)
             probed = !strcmp(probes[i].action, *a);
+        for (size_t i = 0; i < N_JPROBES && !probed; i++)
+            probed = !strcmp(jprobes[i].action, *a);
         if (!probed)
-            printf("UNCHECKED %s (needs a side effect; granted by deploy/iam-policy.json)\n", *a);
+            printf("UNCHECKED %s (cannot be proven without a side effect; "
+                   "deploy/iam-policy.json grants it)\n",
+                   *a);
     }
     if (bad) {
         printf("\n%d check(s) failed\n", bad);

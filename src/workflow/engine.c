@@ -26,14 +26,8 @@ static const char *const acts_triage[] = {"ec2:DescribeInstances",
 static const char *const acts_notify[] = {"ses:SendEmail", "ses:SendRawEmail", NULL};
 static const char *const acts_block[] = {"ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
                                          "s3:GetObject", "s3:PutObject", NULL};
-static const char *const acts_volatile[] = {"s3:GetObject",
-                                            "s3:PutObject",
-                                            "s3:ListBucket",
-                                            "ssm:SendCommand",
-                                            "ssm:ListCommands",
-                                            "ssm:GetCommandInvocation",
-                                            "ssm:DescribeInstanceInformation",
-                                            NULL};
+static const char *const acts_volatile[] = {"s3:GetObject",    "s3:PutObject",     "s3:ListBucket",
+                                            "ssm:SendCommand", "ssm:ListCommands", NULL};
 static const char *const acts_analyze_volatile[] = {"s3:GetObject", NULL};
 static const char *const acts_isolate[] = {"ec2:CreateSecurityGroup",
                                            "ec2:DescribeSecurityGroups",
