@@ -296,7 +296,7 @@ static void render_detections(cf_rw *w, json_t *m, cf_buf *tmp)
             val(w, v, tmp);
             cf_rw_raw(w, "</dd>");
         }
-        cf_rw_raw(w, "</dl></td><td class=\"mono\">");
+        cf_rw_raw(w, "</dl></td><td class=\"mono nowrap\">");
         json_array_foreach(json_object_get(d, "evidence"), k, v)
         {
             char label[128];
@@ -437,6 +437,12 @@ static void render_chart(cf_rw *w, json_t *chart)
         cf_rw_raw(w, "</span>");
     }
     cf_rw_fmt(w, "<span><i style=\"background:%s\"></i>other</span></div>", src_colors[5]);
+    if (cf_rm_int(chart, "earlier") > 0 || cf_rm_int(chart, "later") > 0)
+        cf_rw_fmt(w,
+                  "<p class=\"mute\">The chart shows the case window (or, without one, where "
+                  "most of the activity is): %lld earlier and %lld later event(s) are outside "
+                  "it.</p>",
+                  (long long)cf_rm_int(chart, "earlier"), (long long)cf_rm_int(chart, "later"));
 }
 
 static void render_timeline(cf_rw *w, json_t *m, cf_buf *tmp)
@@ -466,8 +472,8 @@ static void render_timeline(cf_rw *w, json_t *m, cf_buf *tmp)
         else
             cf_rw_raw(w, "<tr>");
         td(w, e, "time", "mono nowrap", tmp);
-        td(w, e, "source", NULL, tmp);
-        td(w, e, "kind", NULL, tmp);
+        td(w, e, "source", "nowrap", tmp);
+        td(w, e, "kind", "nowrap", tmp);
         td(w, e, "summary", "mono", tmp);
         cf_rw_raw(w, "<td>");
         if (*anchor)
@@ -728,15 +734,25 @@ int cf_report_render_html(json_t *m, int summary_only, cf_buf *out)
     const char *sev = cf_report_sev_name(cf_report_sev_rank(cf_rm_str(sum, "severity")));
     cf_report_html_head(&w, cf_rm_str(kase, "case_id"), sev);
     cf_rw_html(&w, cf_rm_str(sum, "headline"));
-    cf_rw_raw(&w, "</h1><div class=\"meta\"><span>case <b class=\"mono\">");
-    cf_rw_html(&w, cf_rm_str(kase, "case_id"));
-    cf_rw_raw(&w, "</b></span><span>instance <b class=\"mono\">");
-    cf_rw_html(&w, cf_rm_str(kase, "instance_id"));
-    cf_rw_raw(&w, "</b></span><span>");
-    cf_rw_html(&w, cf_rm_str(kase, "region"));
-    cf_rw_raw(&w, " ");
-    cf_rw_html(&w, cf_rm_str(kase, "account_id"));
-    cf_rw_raw(&w, "</span><span>generated ");
+    cf_rw_raw(&w, "</h1><div class=\"meta\">");
+    if (*cf_rm_str(kase, "case_id")) {
+        cf_rw_raw(&w, "<span>case <b class=\"mono\">");
+        cf_rw_html(&w, cf_rm_str(kase, "case_id"));
+        cf_rw_raw(&w, "</b></span>");
+    }
+    if (*cf_rm_str(kase, "instance_id")) {
+        cf_rw_raw(&w, "<span>instance <b class=\"mono\">");
+        cf_rw_html(&w, cf_rm_str(kase, "instance_id"));
+        cf_rw_raw(&w, "</b></span>");
+    }
+    if (*cf_rm_str(kase, "region") || *cf_rm_str(kase, "account_id")) {
+        cf_rw_raw(&w, "<span>");
+        cf_rw_html(&w, cf_rm_str(kase, "region"));
+        cf_rw_raw(&w, " ");
+        cf_rw_html(&w, cf_rm_str(kase, "account_id"));
+        cf_rw_raw(&w, "</span>");
+    }
+    cf_rw_raw(&w, "<span>generated ");
     cf_rw_html(&w, cf_rm_str(m, "generated_at"));
     cf_rw_raw(&w, "</span></div></header>\n");
     if (!summary_only)

@@ -238,6 +238,9 @@ static void render_timeline(cf_rw *w, json_t *m, cf_buf *tmp)
             cf_rw_raw(w, bars[s <= 0 ? 0 : 1 + (s * 7) / maxc]);
         }
         cf_rw_raw(w, "\n\n");
+        if (cf_rm_int(chart, "earlier") > 0 || cf_rm_int(chart, "later") > 0)
+            cf_rw_fmt(w, "(%lld earlier and %lld later event(s) are outside the chart.)\n\n",
+                      (long long)cf_rm_int(chart, "earlier"), (long long)cf_rm_int(chart, "later"));
     }
     if (cf_rm_int(tl, "total") > (int64_t)json_array_size(events))
         cf_rw_fmt(w,

@@ -643,6 +643,34 @@ static int chart_add_marks(builder *b, json_t *chart, const char *key, const cha
     return rc;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The case's time window, when the workflow or the analysis recorded one. */
+static int window_of(builder *b, int64_t *lo, int64_t *hi)
+{
+    json_t *kase = json_object_get(b->model, "case");
+    const char *a = cf_rm_str(kase, "window_start"), *z = cf_rm_str(kase, "window_end");
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (*a && *z && cf_time_parse(a, lo) == CF_OK && cf_time_parse(z, hi) == CF_OK && *lo < *hi)
+        return 1;
+    if (table_exists(b, "case_window") &&
+        sqlite3_prepare_v2(b->db, "SELECT start, \"end\" FROM case_window LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *s1 = (const char *)sqlite3_column_text(st, 0);
+        const char *s2 = (const char *)sqlite3_column_text(st, 1);
+        ok = s1 && s2 && cf_time_parse(s1, lo) == CF_OK && cf_time_parse(s2, hi) == CF_OK &&
+             *lo < *hi;
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static int build_timeline(builder *b)
 {
     sqlite3_stmt *st = NULL;
@@ -713,15 +741,52 @@ static int build_timeline(builder *b)
     }
     sqlite3_finalize(st);
     st = NULL;
-    if ((rc = chart_add_marks(b, chart, "detection_marks",
-                              "SELECT time, title, lower(severity), 'det-' || id FROM detections "
-                              "WHERE time IS NOT NULL ORDER BY time",
-                              &tmin, &tmax)) ||
-        (rc = chart_add_marks(b, chart, "action_marks",
-                              "SELECT time, call, result, NULL FROM actions WHERE result IN "
-                              "('ok','exists','dry-run') ORDER BY time",
-                              &tmin, &tmax)))
-        goto cleanup;
+    {
+        /* The charted range: the case window when one is known (case_info window_start/_end,
+         * or the analysis's case_window), else where 96% of the events are (old file times
+         * would otherwise squeeze the attack into one bar); casefile's own actions always. */
+        int64_t dmin = INT64_MAX, dmax = INT64_MIN, amin = INT64_MAX, amax = INT64_MIN;
+        int64_t wlo = 0, whi = 0;
+        int have_window = window_of(b, &wlo, &whi);
+        if ((rc = chart_add_marks(b, chart, "detection_marks",
+                                  "SELECT time, title, lower(severity), 'det-' || id FROM "
+                                  "detections WHERE time IS NOT NULL ORDER BY time",
+                                  &dmin, &dmax)) ||
+            (rc = chart_add_marks(b, chart, "action_marks",
+                                  "SELECT time, call, result, NULL FROM actions WHERE result IN "
+                                  "('ok','exists','dry-run') ORDER BY time",
+                                  &amin, &amax)))
+            goto cleanup;
+        if (have_window) {
+            tmin = wlo;
+            tmax = whi;
+        } else if (npts >= 50) {
+            int64_t *ts = malloc(npts * sizeof(*ts));
+            if (!ts) {
+                rc = cf_error_set(CF_ENOMEM, "report: timeline");
+                goto cleanup;
+            }
+            for (size_t i = 0; i < npts; i++)
+                ts[i] = pts[i].t;
+            qsort(ts, npts, sizeof(*ts), cmp_i64);
+            tmin = ts[npts * 2 / 100];
+            tmax = ts[npts - 1 - npts * 2 / 100];
+            free(ts);
+            if (dmin < tmin)
+                tmin = dmin;
+            if (dmax > tmax)
+                tmax = dmax;
+        } else {
+            if (dmin < tmin)
+                tmin = dmin;
+            if (dmax > tmax)
+                tmax = dmax;
+        }
+        if (amin < tmin)
+            tmin = amin;
+        if (amax > tmax)
+            tmax = amax;
+    }
     if (tmin <= tmax) {
         char a[CF_TIME_STR_MAX], z[CF_TIME_STR_MAX];
         int64_t span = tmax - tmin, width;
@@ -737,12 +802,25 @@ static int build_timeline(builder *b)
         {
             int64_t counts[CHART_BUCKETS][CHART_SOURCES + 1];
             memset(counts, 0, sizeof(counts));
+            int64_t earlier = 0, later = 0;
             for (size_t i = 0; i < npts; i++) {
-                int64_t k = (pts[i].t - tmin) / width;
+                int64_t k;
+                if (pts[i].t < tmin) {
+                    earlier++;
+                    continue;
+                }
+                if (pts[i].t > tmax) {
+                    later++;
+                    continue;
+                }
+                k = (pts[i].t - tmin) / width;
                 if (k >= CHART_BUCKETS)
                     k = CHART_BUCKETS - 1;
                 counts[k][pts[i].src]++;
             }
+            if ((rc = jset(chart, "earlier", json_integer((json_int_t)earlier))) ||
+                (rc = jset(chart, "later", json_integer((json_int_t)later))))
+                goto cleanup;
             for (int k = 0; k < CHART_BUCKETS; k++) {
                 json_t *row = json_array();
                 if ((rc = jpush(buckets, row)))
@@ -1035,21 +1113,41 @@ static int build_summary(builder *b)
             return rc;
     }
     if (json_array_size(dets) > 0) {
-        char line[1024];
-        size_t n = 0;
-        n += (size_t)snprintf(line, sizeof(line), "casefile found %lld detection%s",
-                              (long long)cf_rm_int(counts, "detections"),
-                              cf_rm_int(counts, "detections") == 1 ? "" : "s");
+        /* "casefile found N detections: title (severity, xK); ..." - distinct titles, worst
+         * first (the list is sorted by severity), at most five. */
+        cf_buf line = CF_BUF_INIT(4096);
+        json_t *seen = json_object();
+        size_t shown = 0;
+        cf_buf_addf(&line, "casefile found %lld detection%s",
+                    (long long)cf_rm_int(counts, "detections"),
+                    cf_rm_int(counts, "detections") == 1 ? "" : "s");
         json_array_foreach(dets, i, v)
         {
-            if (i >= 5 || n >= sizeof(line) - 64)
-                break;
-            n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s (%s)", i ? "; " : ": ",
-                                  cf_rm_str(v, "title"), cf_rm_str(v, "severity"));
+            const char *t = cf_rm_str(v, "title");
+            json_object_set_new(seen, t,
+                                json_integer(json_integer_value(json_object_get(seen, t)) + 1));
         }
-        if (n < sizeof(line) - 2)
-            snprintf(line + n, sizeof(line) - n, ".");
-        if ((rc = jpush(what, jstrz(b, line))))
+        json_array_foreach(dets, i, v)
+        {
+            const char *t = cf_rm_str(v, "title");
+            json_int_t k = json_integer_value(json_object_get(seen, t));
+            if (k == 0)
+                continue; /* already listed */
+            if (shown++ == 5)
+                break;
+            if (k > 1)
+                cf_buf_addf(&line, "%s%.300s (%s, x%lld)", shown > 1 ? "; " : ": ", t,
+                            cf_rm_str(v, "severity"), (long long)k);
+            else
+                cf_buf_addf(&line, "%s%.300s (%s)", shown > 1 ? "; " : ": ", t,
+                            cf_rm_str(v, "severity"));
+            json_object_set_new(seen, t, json_integer(0));
+        }
+        cf_buf_addch(&line, '.');
+        json_decref(seen);
+        rc = jpush(what, jstrz(b, cf_buf_cstr(&line)));
+        cf_buf_release(&line);
+        if (rc)
             return rc;
     } else if ((rc = addf(what, "No detection rule matched the evidence collected so far."))) {
         return rc;

@@ -298,6 +298,31 @@ static void test_report_model_links_and_bounds(void **state)
     cf_case_free(c);
 }
 
+static void test_report_chart_uses_case_window(void **state)
+{
+    cf_case *c = fixture(*state);
+    json_t *m = NULL, *chart, *b, *v;
+    size_t i, k;
+    json_int_t sum = 0;
+    /* events at 10:00 .. 10:29; the window keeps 10:10 .. 10:19 */
+    assert_int_equal(cf_case_info_set(c, "window_start", "2026-11-27T10:10:00Z"), CF_OK);
+    assert_int_equal(cf_case_info_set(c, "window_end", "2026-11-27T10:19:30Z"), CF_OK);
+    assert_int_equal(cf_report_build(c, NULL, &m), CF_OK);
+    chart = json_object_get(json_object_get(m, "timeline"), "chart");
+    assert_string_equal(json_string_value(json_object_get(chart, "start")),
+                        "2026-11-27T10:10:00.000000Z");
+    assert_int_equal(json_integer_value(json_object_get(chart, "earlier")), 10);
+    assert_int_equal(json_integer_value(json_object_get(chart, "later")), 10);
+    json_array_foreach(json_object_get(chart, "buckets"), i, b) json_array_foreach(b, k, v) sum +=
+        json_integer_value(v);
+    assert_int_equal(sum, 10);
+    /* the list is not cut by the window */
+    assert_int_equal(json_array_size(json_object_get(json_object_get(m, "timeline"), "events")),
+                     30);
+    json_decref(m);
+    cf_case_free(c);
+}
+
 static void test_report_renders_escaped(void **state)
 {
     cf_case *c = fixture(*state);
@@ -646,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_report_md_code_fences),
         cmocka_unit_test(test_report_truncate_marks_and_keeps_utf8),
         cmocka_unit_test_setup_teardown(test_report_model_links_and_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_chart_uses_case_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_renders_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_degrades_on_empty_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_json_lossy_utf8, setup, teardown),
