@@ -219,9 +219,14 @@ def check_detections(sc, report):
     # instance role's credentials used from the attacker's address; demo/lib/moto_server.py).
     cloud = sorted({str(d.get("rule_id")) for d in dets if str(d.get("rule_id")).startswith("cloud.")})
     print("info cloud detections: %s" % (", ".join(cloud) or "none"))
+    missed = 0
     for what, pats in expected:
         hit = [t for t in texts if any(p.search(t) for p in pats)]
-        check(bool(hit), "detection: %s" % what, summary)
+        missed += not check(bool(hit), "detection: %s" % what)
+    if missed:
+        print("     the report's detections (rule, entity):")
+        for rule, entity in summary:
+            print("       %s %s" % (rule, json.dumps(entity)[:200]))
 
 
 def check_nothing_left(sc, moto_port, trace_info):
