@@ -2,12 +2,26 @@
 #include "aws/autoscaling.h"
 
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int oom(void)
 {
     return cf_error_set(CF_ENOMEM, "out of memory");
+}
+
+/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
+__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
 }
 
 static int x_str(xmlNode *n, const char *path, char **out)
@@ -140,8 +154,10 @@ static int p_members(cf_aws_params *p, const char *prefix, const char *const *v,
     for (size_t i = 0; !rc && i < n; i++) {
         if (!v[i])
             return cf_error_set(CF_EINVAL, "%s: NULL value", prefix);
-        snprintf(name, sizeof(name), "%s.member.%zu", prefix, i + 1);
-        rc = cf_aws_params_add(p, name, v[i]);
+        if (!rc)
+            rc = pname(name, sizeof(name), "%s.member.%zu", prefix, i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, v[i]);
     }
     return rc;
 }
@@ -269,8 +285,10 @@ static int group_call(cf_asg_activity_list **out, cf_aws *aws, const char *actio
         rc = oom();
         goto cleanup;
     }
-    snprintf(result, sizeof(result), "%sResult", action);
-    rc = cf_asg_parse_activities(l, r.xml, result);
+    if (!rc)
+        rc = pname(result, sizeof(result), "%sResult", action);
+    if (!rc)
+        rc = cf_asg_parse_activities(l, r.xml, result);
     if (rc)
         goto cleanup;
     *out = l;

@@ -2,6 +2,8 @@
 #include "aws/ebs.h"
 
 #include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,18 @@
 static int oom(void)
 {
     return cf_error_set(CF_ENOMEM, "out of memory");
+}
+
+/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
+__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
 }
 
 void cf_ebs_block_list_free(cf_ebs_block_list *l)
@@ -195,8 +209,10 @@ int cf_ebs_get_snapshot_block(cf_buf *data, cf_aws *aws, const char *snapshot_id
         rc = cf_error_set(CF_EINVAL, "ebs GetSnapshotBlock: bad arguments");
         goto cleanup;
     }
-    snprintf(suffix, sizeof(suffix), "/blocks/%lld", (long long)index);
-    rc = path_for(&path, snapshot_id, suffix);
+    if (!rc)
+        rc = pname(suffix, sizeof(suffix), "/blocks/%lld", (long long)index);
+    if (!rc)
+        rc = path_for(&path, snapshot_id, suffix);
     if (!rc)
         rc = cf_aws_params_add(&q, "blockToken", token);
     if (rc)

@@ -2,6 +2,8 @@
 #include "aws/ec2.h"
 
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,18 @@
 static int oom(void)
 {
     return cf_error_set(CF_ENOMEM, "out of memory");
+}
+
+/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
+__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
 }
 
 /* *out = copy of the text at path, or NULL when absent (not an error). An empty element is
@@ -245,8 +259,10 @@ static int p_list(cf_aws_params *p, const char *prefix, const char *const *vals,
     for (size_t i = 0; i < n && !rc; i++) {
         if (!vals[i])
             return cf_error_set(CF_EINVAL, "%s.%zu: NULL value", prefix, i + 1);
-        snprintf(name, sizeof(name), "%s.%zu", prefix, i + 1);
-        rc = cf_aws_params_add(p, name, vals[i]);
+        if (!rc)
+            rc = pname(name, sizeof(name), "%s.%zu", prefix, i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, vals[i]);
     }
     return rc;
 }
@@ -265,9 +281,12 @@ static int p_query(cf_aws_params *p, const cf_ec2_query *q, const char *id_prefi
         const cf_ec2_filter *f = &q->filters[i];
         if (!f->name || (f->n_values && !f->values))
             return cf_error_set(CF_EINVAL, "query: bad filter %zu", i + 1);
-        snprintf(name, sizeof(name), "Filter.%zu.Name", i + 1);
-        rc = cf_aws_params_add(p, name, f->name);
-        snprintf(name, sizeof(name), "Filter.%zu.Value", i + 1);
+        if (!rc)
+            rc = pname(name, sizeof(name), "Filter.%zu.Name", i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, f->name);
+        if (!rc)
+            rc = pname(name, sizeof(name), "Filter.%zu.Value", i + 1);
         if (!rc)
             rc = p_list(p, name, f->values, f->n_values);
     }
@@ -286,14 +305,19 @@ static int p_tag_spec(cf_aws_params *p, int idx, const char *rtype, const cf_ec2
         return 0;
     if (!tags)
         return cf_error_set(CF_EINVAL, "tags: n_tags without tags");
-    snprintf(name, sizeof(name), "TagSpecification.%d.ResourceType", idx);
-    rc = cf_aws_params_add(p, name, rtype);
+    if (!rc)
+        rc = pname(name, sizeof(name), "TagSpecification.%d.ResourceType", idx);
+    if (!rc)
+        rc = cf_aws_params_add(p, name, rtype);
     for (size_t i = 0; !rc && i < n; i++) {
         if (!tags[i].key)
             return cf_error_set(CF_EINVAL, "tag %zu without a key", i + 1);
-        snprintf(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Key", idx, i + 1);
-        rc = cf_aws_params_add(p, name, tags[i].key);
-        snprintf(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Value", idx, i + 1);
+        if (!rc)
+            rc = pname(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Key", idx, i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, tags[i].key);
+        if (!rc)
+            rc = pname(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Value", idx, i + 1);
         if (!rc)
             rc = cf_aws_params_add(p, name, tags[i].value ? tags[i].value : "");
     }
@@ -1475,29 +1499,42 @@ static int p_perms(cf_aws_params *p, const cf_ec2_ip_perm_spec *perms, size_t n)
     for (size_t i = 0; !rc && i < n; i++) {
         const cf_ec2_ip_perm_spec *s = &perms[i];
         size_t k = i + 1;
-        snprintf(name, sizeof(name), "IpPermissions.%zu.IpProtocol", k);
-        rc = cf_aws_params_add(p, name, s->protocol ? s->protocol : "-1");
+        if (!rc)
+            rc = pname(name, sizeof(name), "IpPermissions.%zu.IpProtocol", k);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, s->protocol ? s->protocol : "-1");
         if (!rc && s->from_port >= 0 && s->to_port >= 0) {
-            snprintf(name, sizeof(name), "IpPermissions.%zu.FromPort", k);
-            rc = cf_aws_params_addf(p, name, "%d", s->from_port);
-            snprintf(name, sizeof(name), "IpPermissions.%zu.ToPort", k);
+            if (!rc)
+                rc = pname(name, sizeof(name), "IpPermissions.%zu.FromPort", k);
+            if (!rc)
+                rc = cf_aws_params_addf(p, name, "%d", s->from_port);
+            if (!rc)
+                rc = pname(name, sizeof(name), "IpPermissions.%zu.ToPort", k);
             if (!rc)
                 rc = cf_aws_params_addf(p, name, "%d", s->to_port);
         }
         for (size_t j = 0; !rc && j < s->n_cidrs; j++) {
-            snprintf(name, sizeof(name), "IpPermissions.%zu.IpRanges.%zu.CidrIp", k, j + 1);
-            rc = s->cidrs && s->cidrs[j] ? cf_aws_params_add(p, name, s->cidrs[j])
-                                         : cf_error_set(CF_EINVAL, "ec2: NULL CIDR");
+            if (!rc)
+                rc = pname(name, sizeof(name), "IpPermissions.%zu.IpRanges.%zu.CidrIp", k, j + 1);
+            if (!rc)
+                rc = s->cidrs && s->cidrs[j] ? cf_aws_params_add(p, name, s->cidrs[j])
+                                             : cf_error_set(CF_EINVAL, "ec2: NULL CIDR");
         }
         for (size_t j = 0; !rc && j < s->n_ipv6_cidrs; j++) {
-            snprintf(name, sizeof(name), "IpPermissions.%zu.Ipv6Ranges.%zu.CidrIpv6", k, j + 1);
-            rc = s->ipv6_cidrs && s->ipv6_cidrs[j] ? cf_aws_params_add(p, name, s->ipv6_cidrs[j])
-                                                   : cf_error_set(CF_EINVAL, "ec2: NULL IPv6 CIDR");
+            if (!rc)
+                rc = pname(name, sizeof(name), "IpPermissions.%zu.Ipv6Ranges.%zu.CidrIpv6", k,
+                           j + 1);
+            if (!rc)
+                rc = s->ipv6_cidrs && s->ipv6_cidrs[j]
+                         ? cf_aws_params_add(p, name, s->ipv6_cidrs[j])
+                         : cf_error_set(CF_EINVAL, "ec2: NULL IPv6 CIDR");
         }
         for (size_t j = 0; !rc && j < s->n_group_ids; j++) {
-            snprintf(name, sizeof(name), "IpPermissions.%zu.Groups.%zu.GroupId", k, j + 1);
-            rc = s->group_ids && s->group_ids[j] ? cf_aws_params_add(p, name, s->group_ids[j])
-                                                 : cf_error_set(CF_EINVAL, "ec2: NULL group");
+            if (!rc)
+                rc = pname(name, sizeof(name), "IpPermissions.%zu.Groups.%zu.GroupId", k, j + 1);
+            if (!rc)
+                rc = s->group_ids && s->group_ids[j] ? cf_aws_params_add(p, name, s->group_ids[j])
+                                                     : cf_error_set(CF_EINVAL, "ec2: NULL group");
         }
     }
     return rc;
@@ -1821,9 +1858,12 @@ int cf_ec2_create_tags(cf_aws *aws, const char *const *resource_ids, size_t n_id
             rc = cf_error_set(CF_EINVAL, "ec2 CreateTags: tag without a key");
             break;
         }
-        snprintf(name, sizeof(name), "Tag.%zu.Key", i + 1);
-        rc = cf_aws_params_add(&p, name, tags[i].key);
-        snprintf(name, sizeof(name), "Tag.%zu.Value", i + 1);
+        if (!rc)
+            rc = pname(name, sizeof(name), "Tag.%zu.Key", i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(&p, name, tags[i].key);
+        if (!rc)
+            rc = pname(name, sizeof(name), "Tag.%zu.Value", i + 1);
         if (!rc)
             rc = cf_aws_params_add(&p, name, tags[i].value ? tags[i].value : "");
     }

@@ -2,12 +2,26 @@
 #include "aws/elbv2.h"
 
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int oom(void)
 {
     return cf_error_set(CF_ENOMEM, "out of memory");
+}
+
+/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
+__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
 }
 
 static int x_str(xmlNode *n, const char *path, char **out)
@@ -165,8 +179,10 @@ static int p_members(cf_aws_params *p, const char *prefix, const char *const *v,
     for (size_t i = 0; !rc && i < n; i++) {
         if (!v[i])
             return cf_error_set(CF_EINVAL, "%s: NULL value", prefix);
-        snprintf(name, sizeof(name), "%s.member.%zu", prefix, i + 1);
-        rc = cf_aws_params_add(p, name, v[i]);
+        if (!rc)
+            rc = pname(name, sizeof(name), "%s.member.%zu", prefix, i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, v[i]);
     }
     return rc;
 }
@@ -266,15 +282,21 @@ static int p_targets(cf_aws_params *p, const cf_elbv2_target *t, size_t n)
     for (size_t i = 0; !rc && i < n; i++) {
         if (!t[i].id)
             return cf_error_set(CF_EINVAL, "elbv2: target %zu without id", i + 1);
-        snprintf(name, sizeof(name), "Targets.member.%zu.Id", i + 1);
-        rc = cf_aws_params_add(p, name, t[i].id);
+        if (!rc)
+            rc = pname(name, sizeof(name), "Targets.member.%zu.Id", i + 1);
+        if (!rc)
+            rc = cf_aws_params_add(p, name, t[i].id);
         if (!rc && t[i].port > 0) {
-            snprintf(name, sizeof(name), "Targets.member.%zu.Port", i + 1);
-            rc = cf_aws_params_addf(p, name, "%d", t[i].port);
+            if (!rc)
+                rc = pname(name, sizeof(name), "Targets.member.%zu.Port", i + 1);
+            if (!rc)
+                rc = cf_aws_params_addf(p, name, "%d", t[i].port);
         }
         if (!rc && t[i].az) {
-            snprintf(name, sizeof(name), "Targets.member.%zu.AvailabilityZone", i + 1);
-            rc = cf_aws_params_add(p, name, t[i].az);
+            if (!rc)
+                rc = pname(name, sizeof(name), "Targets.member.%zu.AvailabilityZone", i + 1);
+            if (!rc)
+                rc = cf_aws_params_add(p, name, t[i].az);
         }
     }
     return rc;
