@@ -89,6 +89,8 @@ def main():
              "off by more than 60 (see %s)" % (mean, big, png))
     print("ok: %dx%d, %d colours, mean difference from reference %.1f" % (w, h, len(colours),
                                                                            mean))
+    import shutil
+    shutil.rmtree(d, ignore_errors=True)  # kept for inspection when a check fails
 
 
 main()

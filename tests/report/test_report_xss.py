@@ -117,6 +117,8 @@ def main():
     rl.check(case_id in sdom.text(), "e-mail summary: case id not shown as text")
     print("ok: %d planted fields, %d payload kinds; nothing ran, all shown as text"
           % (len(planted), len(payloads)))
+    import shutil
+    shutil.rmtree(d, ignore_errors=True)  # kept for inspection when a check fails
 
 
 main()
