@@ -192,8 +192,103 @@ def hostile(mode, key):
     return {key: []}
 
 
+def xml_page(action, ns, result_inner, token_elem, token):
+    tok = "<%s>%s</%s>" % (token_elem, token, token_elem) if token else ""
+    if ns == "ec2":
+        return ('<%sResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">%s%s'
+                "<requestId>fake</requestId></%sResponse>" % (action, result_inner, tok, action))
+    return ('<%sResponse xmlns="%s"><%sResult>%s%s</%sResult><ResponseMetadata><RequestId>fake'
+            "</RequestId></ResponseMetadata></%sResponse>"
+            % (action, ns, action, result_inner, tok, action, action))
+
+
+def query_answer(form):
+    """Paginated query/ec2 answers (two items a page) for the pagination tests."""
+    action = form.get("Action", "")
+    if action == "DescribeTargetGroups":
+        start = int(form.get("Marker") or 0)
+        items = "".join("<member><TargetGroupArn>arn:aws:elasticloadbalancing:us-east-1:1:"
+                        "targetgroup/p%d/0</TargetGroupArn><TargetGroupName>p%d</TargetGroupName>"
+                        "<Port>%d</Port><LoadBalancerArns><member>arn:lb/%d</member>"
+                        "</LoadBalancerArns></member>" % (i, i, 8000 + i, i)
+                        for i in range(start, min(start + 2, 5)))
+        nxt = str(start + 2) if start + 2 < 5 else None
+        return xml_page(action, "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+                        "<TargetGroups>%s</TargetGroups>" % items, "NextMarker", nxt)
+    if action == "DescribeAutoScalingInstances":
+        start = int(form.get("NextToken") or 0)
+        items = "".join("<member><InstanceId>i-p%d</InstanceId><AutoScalingGroupName>g"
+                        "</AutoScalingGroupName><LifecycleState>InService</LifecycleState>"
+                        "<ProtectedFromScaleIn>true</ProtectedFromScaleIn></member>" % i
+                        for i in range(start, min(start + 2, 3)))
+        nxt = str(start + 2) if start + 2 < 3 else None
+        return xml_page(action, "http://autoscaling.amazonaws.com/doc/2011-01-01/",
+                        "<AutoScalingInstances>%s</AutoScalingInstances>" % items, "NextToken",
+                        nxt)
+    if action == "DescribeSnapshots":
+        start = int(form.get("NextToken") or 0)
+        items = "".join("<item><snapshotId>snap-p%d</snapshotId><status>completed</status>"
+                        "<volumeSize>8</volumeSize><tagSet><item><key>casefile:case</key>"
+                        "<value>c-1</value></item></tagSet></item>" % i
+                        for i in range(start, min(start + 2, 5)))
+        nxt = str(start + 2) if start + 2 < 5 else None
+        return xml_page(action, "ec2", "<snapshotSet>%s</snapshotSet>" % items, "nextToken", nxt)
+    if action == "DescribeSecurityGroups":  # a server that loops
+        return xml_page(action, "ec2", "<securityGroupInfo/>", "nextToken", "again")
+    return None
+
+
 class Fake(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def reply_raw(self, status, data, ctype, headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("x-amzn-RequestId", "fake-request-id")
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        """EBS direct: ListSnapshotBlocks (paged) and GetSnapshotBlock (good and bad blocks)."""
+        import base64
+        import hashlib
+        from urllib.parse import parse_qs, urlparse
+        u = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(u.query).items()}
+        parts = u.path.strip("/").split("/")
+        if not self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            self.reply_raw(403, b'{"message":"unsigned"}', "application/json")
+            return
+        if len(parts) == 3 and parts[0] == "snapshots" and parts[2] == "blocks":
+            start = int(q.get("nextToken") or 0)
+            blocks = [{"BlockIndex": i * 10, "BlockToken": "tok-%d" % i}
+                      for i in range(start, min(start + 2, 5))]
+            out = {"Blocks": blocks, "VolumeSize": 1, "BlockSize": 524288}
+            if start + 2 < 5:
+                out["NextToken"] = str(start + 2)
+            if parts[1] == "snap-loop":
+                out["NextToken"] = "same"
+            self.reply_raw(200, json.dumps(out).encode(), "application/json")
+            return
+        if len(parts) == 4 and parts[0] == "snapshots" and parts[2] == "blocks":
+            data = b"Z" * 4096
+            good = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            hdrs = [("x-amz-Checksum", good), ("x-amz-Checksum-Algorithm", "SHA256"),
+                    ("x-amz-Data-Length", str(len(data)))]
+            if parts[1] == "snap-badsum":
+                hdrs[0] = ("x-amz-Checksum", base64.b64encode(b"\0" * 32).decode())
+            if parts[1] == "snap-badlen":
+                hdrs[2] = ("x-amz-Data-Length", "524288")
+            if q.get("blockToken") != "tok-0":
+                self.reply_raw(400, b'{"message":"bad token","__type":"ValidationException"}',
+                               "application/json")
+                return
+            self.reply_raw(200, data, "application/octet-stream", hdrs)
+            return
+        self.reply_raw(404, b'{"message":"no route"}', "application/json")
 
     def log_message(self, *a):
         pass
@@ -212,12 +307,23 @@ class Fake(BaseHTTPRequestHandler):
         if n > 1 << 20:
             self.reply(413, {"__type": "RequestTooLarge", "message": "too large"})
             return
+        raw = self.rfile.read(n)
         try:
-            body = json.loads(self.rfile.read(n) or b"{}")
+            body = json.loads(raw or b"{}") if self.headers.get("X-Amz-Target") else {}
         except ValueError:
             self.reply(400, {"__type": "SerializationException", "message": "bad json"})
             return
         target = self.headers.get("X-Amz-Target", "")
+        if not target:  # ec2 / query protocol: a form
+            from urllib.parse import parse_qs
+            form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            out = query_answer(form)
+            if out is None:
+                self.reply_raw(400, b"<ErrorResponse><Error><Code>InvalidAction</Code>"
+                               b"</Error></ErrorResponse>", "text/xml")
+            else:
+                self.reply_raw(200, out.encode(), "text/xml")
+            return
         if not self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
             self.reply(403, {"__type": "MissingAuthenticationTokenException",
                              "message": "unsigned"})

@@ -7,6 +7,7 @@
 #include "aws/autoscaling.h"
 #include "aws/cloudtrail.h"
 #include "aws/ebs.h"
+#include "aws/ec2.h"
 #include "aws/elbv2.h"
 #include "aws/iam.h"
 #include "aws/ses.h"
@@ -482,6 +483,65 @@ static void test_cloudtrail_lookup_fake(void **state)
     assert_null(l);
 }
 
+/* ---- pagination of every protocol family, against the fake (moto pages few calls) ----------- */
+
+static void test_pagination_fake(void **state)
+{
+    cf_elbv2_tg_list *tg = NULL;
+    cf_asg_instance_list *ai = NULL;
+    cf_ec2_snapshot_list *sn = NULL;
+    cf_ec2_sg_list *sg = NULL;
+    cf_ebs_block_list *bl = NULL;
+    (void)state;
+
+    T_OK(cf_elbv2_describe_target_groups(&tg, fake, NULL, 0, NULL)); /* Marker / NextMarker */
+    assert_int_equal(tg->n, 5);
+    for (size_t i = 0; i < tg->n; i++) {
+        assert_int_equal(tg->items[i].port, 8000 + (int)i);
+        assert_int_equal(tg->items[i].n_lb_arns, 1);
+    }
+    T_OK(cf_asg_describe_instances(&ai, fake, NULL, 0)); /* NextToken */
+    assert_int_equal(ai->n, 3);
+    assert_string_equal(ai->items[2].instance_id, "i-p2");
+    assert_int_equal(ai->items[2].protected_from_scale_in, 1);
+    T_OK(cf_ec2_describe_snapshots(&sn, fake, NULL, "self")); /* nextToken */
+    assert_int_equal(sn->n, 5);
+    assert_string_equal(sn->items[4].id, "snap-p4");
+    assert_string_equal(cf_ec2_tag_get(sn->items[4].tags, sn->items[4].n_tags, "casefile:case"),
+                        "c-1");
+    /* a server that hands back the same token forever is stopped */
+    assert_int_equal(cf_ec2_describe_security_groups(&sg, fake, NULL), CF_EPARSE);
+    assert_null(sg);
+    T_OK(cf_ebs_list_snapshot_blocks(&bl, fake, "snap-paged")); /* rest-json nextToken */
+    assert_int_equal(bl->n, 5);
+    assert_int_equal(bl->items[4].index, 40);
+    cf_ebs_block_list_free(bl);
+    bl = NULL;
+    assert_int_equal(cf_ebs_list_snapshot_blocks(&bl, fake, "snap-loop"), CF_EPARSE);
+    assert_null(bl);
+    cf_elbv2_tg_list_free(tg);
+    cf_asg_instance_list_free(ai);
+    cf_ec2_snapshot_list_free(sn);
+}
+
+static void test_ebs_block_integrity_fake(void **state)
+{
+    cf_buf data = CF_BUF_INIT(1 << 20);
+    (void)state;
+
+    T_OK(cf_ebs_get_snapshot_block(&data, fake, "snap-good", 0, "tok-0"));
+    assert_int_equal(data.len, 4096);
+    cf_buf_reset(&data);
+    assert_int_equal(cf_ebs_get_snapshot_block(&data, fake, "snap-badsum", 0, "tok-0"),
+                     CF_EINTEGRITY);
+    assert_int_equal(cf_ebs_get_snapshot_block(&data, fake, "snap-badlen", 0, "tok-0"),
+                     CF_EINTEGRITY);
+    assert_int_equal(data.len, 0); /* nothing appended from a bad block */
+    assert_int_equal(cf_ebs_get_snapshot_block(&data, fake, "snap-good", 0, "wrong"), CF_EAWS);
+    assert_string_equal(cf_error_last()->aws_code, "ValidationException");
+    cf_buf_release(&data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +556,8 @@ int main(void)
         cmocka_unit_test(test_sqs_receive_visibility_delete),
         cmocka_unit_test(test_ebs_list_and_get_blocks),
         cmocka_unit_test(test_cloudtrail_lookup_fake),
+        cmocka_unit_test(test_pagination_fake),
+        cmocka_unit_test(test_ebs_block_integrity_fake),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
