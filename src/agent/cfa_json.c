@@ -36,7 +36,7 @@ static int jw_reserve(struct cfa_jw *jw, size_t n)
 
 void cfa_jw_raw(struct cfa_jw *jw, const char *s, size_t n)
 {
-    if (jw_reserve(jw, n) < 0)
+    if (n == 0 || jw_reserve(jw, n) < 0)
         return;
     memcpy(jw->buf + jw->len, s, n);
     jw->len += n;

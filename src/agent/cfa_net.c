@@ -285,16 +285,15 @@ static void collect_interfaces(struct cfa_ctx *c)
     struct ifaddrs *ifa = NULL;
     char path[4096], name[64];
     int rc;
-    if (cfa_path(c, path, sizeof(path), "/proc/net/dev") < 0)
-        return;
-    rc = cfa_lr_open(&lr, AT_FDCWD, path);
-    if (rc < 0) {
-        cfa_bundle_errno(c->b, "/proc/net/dev", -rc);
+    if (cfa_file_open(c->b, "interfaces.jsonl", &t) < 0) {
+        cfa_bundle_errno(c->b, "interfaces.jsonl", errno);
         return;
     }
-    if (cfa_file_open(c->b, "interfaces.jsonl", &t) < 0) {
-        cfa_lr_close(&lr);
-        cfa_bundle_errno(c->b, "interfaces.jsonl", errno);
+    rc = cfa_path(c, path, sizeof(path), "/proc/net/dev") < 0 ? -ENAMETOOLONG
+                                                              : cfa_lr_open(&lr, AT_FDCWD, path);
+    if (rc < 0) {
+        cfa_bundle_errno(c->b, "/proc/net/dev", -rc);
+        cfa_file_close(&t, 1, NULL);
         return;
     }
     if (c->live && getifaddrs(&ifa) < 0)

@@ -151,7 +151,7 @@ static int list_pids(struct cfa_ctx *c, uint32_t **pids, size_t *n)
 
 static int pid_listed(const uint32_t *pids, size_t n, uint32_t pid)
 {
-    return bsearch(&pid, pids, n, sizeof(*pids), u32_cmp) != NULL;
+    return n && bsearch(&pid, pids, n, sizeof(*pids), u32_cmp) != NULL;
 }
 
 static uint32_t pid_max(struct cfa_ctx *c)

@@ -51,6 +51,8 @@ void cfa_sha256_init(struct cfa_sha256 *c)
 void cfa_sha256_update(struct cfa_sha256 *c, const void *data, size_t len)
 {
     const uint8_t *p = data;
+    if (len == 0)
+        return;
     c->total += len;
     if (c->fill) {
         size_t take = 64 - c->fill;

@@ -293,7 +293,7 @@ int cfa_collect_modules(struct cfa_ctx *c)
         if (m.address.n)
             cfa_jw_str(&c->jw, "address", m.address.p, m.address.n);
         cfa_jw_str(&c->jw, "taint", m.taint.p, m.taint.n);
-        if (memchr(m.taint.p, 'E', m.taint.n))
+        if (m.taint.n && memchr(m.taint.p, 'E', m.taint.n))
             cfa_jw_bool(&c->jw, "signed", 0);
         cfa_jw_obj_end(&c->jw);
         cfa_table_emit(&t, &c->jw, "kernel_modules");
