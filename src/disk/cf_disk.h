@@ -58,6 +58,7 @@ typedef struct cf_disk_options {
     size_t n_yara_rules;
     const char *artifacts_file;   /* replaces the built-in artifact list (one glob per line) */
     int threads;                  /* worker threads; 0: one per online CPU */
+    int no_sync;                  /* skip fsync of the bundle files (tests and fuzzing only) */
     cf_disk_progress_fn progress; /* called from the walking thread about once a second */
     void *progress_arg;
 } cf_disk_options;

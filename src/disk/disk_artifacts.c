@@ -160,6 +160,23 @@ int disk_artifacts_load(disk_ctx *ctx)
                                   ctx->opt->artifacts_file, (int)(n > 200 ? 200 : n), s);
                 break;
             }
+            size_t stars = 0, deep = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (s[i] == '*' && i + 1 < n && s[i + 1] == '*') {
+                    deep++;
+                    i++;
+                } else if (s[i] == '*') {
+                    stars++;
+                }
+            }
+            /* The matcher backtracks: bound its work on hostile (long) paths. */
+            if (deep > 2 || stars + deep > 4) {
+                rc = cf_error_set(CF_EINVAL,
+                                  "artifact list %s: pattern '%.*s' has more than 4 stars or "
+                                  "2 '**'",
+                                  ctx->opt->artifacts_file, (int)(n > 200 ? 200 : n), s);
+                break;
+            }
             rc = add_glob(ctx, s, n);
         }
         p += len + (nl ? 1 : 0);

@@ -16,7 +16,7 @@
 #include "common/cf_time.h"
 #include "disk/disk_internal.h"
 
-int disk_out_open(disk_out *o, const char *dir, const char *name)
+int disk_out_open(disk_out *o, const char *dir, const char *name, int sync)
 {
     char path[4096];
     int rc = cf_fs_join(path, sizeof(path), dir, name);
@@ -24,6 +24,7 @@ int disk_out_open(disk_out *o, const char *dir, const char *name)
     if (rc != CF_OK)
         return cf_error_set(rc, "output path too long");
     snprintf(o->name, sizeof(o->name), "%s", name);
+    o->sync = sync;
     o->fp = fopen(path, "wxe");
     if (!o->fp)
         return cf_error_set(CF_EIO, "cannot create %s: %s", path, strerror(errno));
@@ -59,7 +60,7 @@ int disk_out_close(disk_out *o, char hex[CF_SHA256_HEX_LEN])
     hex[0] = '\0';
     if (!o->fp)
         return CF_EIO;
-    if (fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0)
+    if (fflush(o->fp) != 0 || (o->sync && fsync(fileno(o->fp)) != 0))
         rc = cf_error_set(CF_EIO, "cannot write %s: %s", o->name, strerror(errno));
     if (fclose(o->fp) != 0 && rc == CF_OK)
         rc = cf_error_set(CF_EIO, "cannot close %s", o->name);
@@ -309,8 +310,16 @@ static int write_manifest(disk_ctx *ctx, int64_t started, const char *body_sha,
     if (!text)
         return cf_error_set(CF_ENOMEM, "cannot format the manifest");
     rc = cf_fs_join(path, sizeof(path), ctx->out_dir, "manifest.json");
-    if (rc == CF_OK)
+    if (rc == CF_OK && !ctx->opt->no_sync) {
         rc = cf_fs_write_atomic(path, text, strlen(text));
+    } else if (rc == CF_OK) {
+        FILE *fp = fopen(path, "we");
+        size_t n = strlen(text);
+        if (!fp || fwrite(text, 1, n, fp) != n)
+            rc = cf_error_set(CF_EIO, "cannot write %s", path);
+        if (fp && fclose(fp) != 0 && rc == CF_OK)
+            rc = cf_error_set(CF_EIO, "cannot write %s", path);
+    }
     free(text);
     return rc;
 }
@@ -353,10 +362,10 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
         goto cleanup;
     if ((rc = prepare_out(opt->out_dir)) != CF_OK)
         goto cleanup;
-    if ((rc = disk_out_open(&ctx->body, opt->out_dir, "bodyfile.txt")) != CF_OK)
+    if ((rc = disk_out_open(&ctx->body, opt->out_dir, "bodyfile.txt", !opt->no_sync)) != CF_OK)
         goto cleanup;
     body_open = 1;
-    if ((rc = disk_out_open(&ctx->files, opt->out_dir, "files.jsonl")) != CF_OK)
+    if ((rc = disk_out_open(&ctx->files, opt->out_dir, "files.jsonl", !opt->no_sync)) != CF_OK)
         goto cleanup;
     files_open = 1;
     /* Pick the back end; the TSK back end opens the image in disk_tsk_collect. */

@@ -72,9 +72,10 @@ typedef struct disk_out {
     uint64_t records;
     pthread_mutex_t lock;
     char name[64];
+    int sync; /* fsync on close */
 } disk_out;
 
-int disk_out_open(disk_out *o, const char *dir, const char *name);
+int disk_out_open(disk_out *o, const char *dir, const char *name, int sync);
 int disk_out_write(disk_out *o, const void *data, size_t len, uint64_t records);
 /* Closes; hex gets the SHA-256. */
 int disk_out_close(disk_out *o, char hex[CF_SHA256_HEX_LEN]);

@@ -15,7 +15,8 @@
 typedef struct tsk_src {
     int n_fs;
     TSK_OFF_T fs_off[TSK_MAX_FS];
-    int64_t partition[TSK_MAX_FS]; /* -1 without a partition table */
+    TSK_FS_TYPE_ENUM fs_type[TSK_MAX_FS]; /* as detected by the walk: workers skip detection */
+    int64_t partition[TSK_MAX_FS];        /* -1 without a partition table */
 } tsk_src;
 
 struct disk_reader {
@@ -243,6 +244,21 @@ static void reader_close(disk_reader *rd)
 static const disk_backend tsk_backend = {reader_new, reader_free, reader_open, reader_read,
                                          reader_close};
 
+/* GPT first, then MBR, then the other types libtsk knows. (TSK_VS_TYPE_DETECT alone leaks the
+ * MBR it finds in front of a GPT, its protective MBR, and reports the ambiguity.) */
+static TSK_VS_INFO *open_volume_system(TSK_IMG_INFO *img)
+{
+    static const TSK_VS_TYPE_ENUM order[] = {TSK_VS_TYPE_GPT, TSK_VS_TYPE_DOS, TSK_VS_TYPE_BSD,
+                                             TSK_VS_TYPE_SUN, TSK_VS_TYPE_MAC};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        TSK_VS_INFO *vs = tsk_vs_open(img, 0, order[i]);
+        if (vs)
+            return vs;
+        tsk_error_reset();
+    }
+    return NULL;
+}
+
 static int add_fs(tsk_src *src, TSK_FS_INFO **open_fs, TSK_FS_INFO *fs, TSK_OFF_T off,
                   int64_t partition)
 {
@@ -252,6 +268,7 @@ static int add_fs(tsk_src *src, TSK_FS_INFO **open_fs, TSK_FS_INFO *fs, TSK_OFF_
     }
     open_fs[src->n_fs] = fs;
     src->fs_off[src->n_fs] = off;
+    src->fs_type[src->n_fs] = fs->ftype;
     src->partition[src->n_fs] = partition;
     src->n_fs++;
     return 1;
@@ -275,7 +292,7 @@ int disk_tsk_collect(disk_ctx *ctx)
         rc = cf_error_set(CF_EIO, "cannot open %s as an image: %s", ctx->opt->source, tsk_msg());
         goto cleanup;
     }
-    vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT);
+    vs = open_volume_system(img);
     if (vs) {
         for (TSK_PNUM_T i = 0; i < vs->part_count; i++) {
             const TSK_VS_PART_INFO *p = tsk_vs_part_get(vs, i);

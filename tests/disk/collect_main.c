@@ -4,5 +4,5 @@
 
 int main(int argc, char **argv)
 {
-    return cf_cmd_collect(argc, argv);
+    return argc > 1 ? cf_cmd_collect(argc - 1, argv + 1) : 2; /* argv[1] == "collect" */
 }
