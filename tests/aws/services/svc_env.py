@@ -263,7 +263,8 @@ class Fake(BaseHTTPRequestHandler):
             self.reply_raw(403, b'{"message":"unsigned"}', "application/json")
             return
         if len(parts) == 3 and parts[0] == "snapshots" and parts[2] == "blocks":
-            start = int(q.get("nextToken") or 0)
+            tok = q.get("nextToken") or "0"
+            start = int(tok) if tok.isdigit() else 0
             blocks = [{"BlockIndex": i * 10, "BlockToken": "tok-%d" % i}
                       for i in range(start, min(start + 2, 5))]
             out = {"Blocks": blocks, "VolumeSize": 1, "BlockSize": 524288}
