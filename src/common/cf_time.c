@@ -122,9 +122,13 @@ int cf_time_parse(const char *s, int64_t *ns_out)
     }
     if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         goto bad;
-    *ns_out =
-        (cf_time_from_civil(y, mo, d, h, mi, sec) - sign * (oh * 3600 + om * 60)) * CF_NS_PER_SEC +
-        frac;
+    {
+        /* int64 nanoseconds reach 1677..2262; a time outside cannot be represented */
+        int64_t secs = cf_time_from_civil(y, mo, d, h, mi, sec) - sign * (oh * 3600 + om * 60);
+        if (secs <= INT64_MIN / CF_NS_PER_SEC || secs >= INT64_MAX / CF_NS_PER_SEC)
+            goto bad;
+        *ns_out = secs * CF_NS_PER_SEC + frac;
+    }
     return CF_OK;
 bad:
     return cf_error_set(CF_EPARSE, "not an RFC 3339 time: '%.64s'", s ? s : "(null)");

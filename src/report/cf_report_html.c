@@ -331,14 +331,17 @@ static void render_chart(cf_rw *w, json_t *chart)
     int64_t maxc = 0, start, width = cf_rm_int(chart, "bucket_ns");
     const double X0 = 56, Y0 = 28, W = 920, H = 170;
     double bw;
-    if (nb == 0 || width <= 0 || cf_time_parse(cf_rm_str(chart, "start"), &start) != CF_OK) {
+    /* The model may come from elsewhere: only draw what fits in 1970..2100 without overflow. */
+    if (nb == 0 || nb > 200 || width <= 0 ||
+        cf_time_parse(cf_rm_str(chart, "start"), &start) != CF_OK || start < 0 ||
+        (double)start + (double)width * (double)nb > 4.2e18) {
         cf_rw_raw(w, "<p class=\"mute\">No dated events to chart.</p>");
         return;
     }
     json_array_foreach(buckets, i, b)
     {
         int64_t sum = 0;
-        json_array_foreach(b, k, v) sum += json_integer_value(v);
+        json_array_foreach(b, k, v) sum += cf_rm_count(v);
         if (sum > maxc)
             maxc = sum;
     }
@@ -363,11 +366,11 @@ static void render_chart(cf_rw *w, json_t *chart)
         double y = Y0 + H;
         int64_t sum = 0;
         char a[CF_TIME_STR_MAX];
-        json_array_foreach(b, k, v) sum += json_integer_value(v);
+        json_array_foreach(b, k, v) sum += cf_rm_count(v);
         json_array_foreach(b, k, v)
         {
-            double h = H * (double)json_integer_value(v) / (double)maxc;
-            if (json_integer_value(v) <= 0 || k >= 6)
+            double h = H * (double)cf_rm_count(v) / (double)maxc;
+            if (cf_rm_count(v) <= 0 || k >= 6)
                 continue;
             y -= h;
             cf_rw_fmt(w,
@@ -377,7 +380,7 @@ static void render_chart(cf_rw *w, json_t *chart)
             tick_label(start + width * (int64_t)i, a);
             cf_rw_raw(w, "<title>");
             cf_rw_html(w, a);
-            cf_rw_fmt(w, ": %lld ", (long long)json_integer_value(v));
+            cf_rw_fmt(w, ": %lld ", (long long)cf_rm_count(v));
             cf_rw_html(w, k < json_array_size(sources)
                               ? json_string_value(json_array_get(sources, k))
                               : "other");
@@ -397,7 +400,7 @@ static void render_chart(cf_rw *w, json_t *chart)
                 double x;
                 if (cf_time_parse(cf_rm_str(v, "time"), &t) != CF_OK)
                     continue;
-                x = X0 + W * (double)(t - start) / (double)(width * (int64_t)nb);
+                x = X0 + W * ((double)t - (double)start) / ((double)width * (double)nb);
                 if (x < X0 || x > X0 + W)
                     continue;
                 cf_rw_fmt(w,

@@ -220,7 +220,7 @@ static void render_timeline(cf_rw *w, json_t *m, cf_buf *tmp)
     json_array_foreach(buckets, i, b)
     {
         int64_t s = 0;
-        json_array_foreach(b, k, v) s += json_integer_value(v);
+        json_array_foreach(b, k, v) s += cf_rm_count(v);
         if (s > maxc)
             maxc = s;
     }
@@ -234,7 +234,7 @@ static void render_timeline(cf_rw *w, json_t *m, cf_buf *tmp)
         json_array_foreach(buckets, i, b)
         {
             int64_t s = 0;
-            json_array_foreach(b, k, v) s += json_integer_value(v);
+            json_array_foreach(b, k, v) s += cf_rm_count(v);
             cf_rw_raw(w, bars[s <= 0 ? 0 : 1 + (s * 7) / maxc]);
         }
         cf_rw_raw(w, "\n\n");

@@ -43,9 +43,15 @@ int64_t cf_rm_int(json_t *o, const char *key)
     json_t *v = json_object_get(o, key);
     if (json_is_integer(v))
         return (int64_t)json_integer_value(v);
-    if (json_is_real(v))
+    if (json_is_real(v) && json_real_value(v) > -9e18 && json_real_value(v) < 9e18)
         return (int64_t)json_real_value(v);
     return 0;
+}
+
+int64_t cf_rm_count(json_t *v)
+{
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+    return n >= 0 && n <= 1000000000000LL ? (int64_t)n : 0;
 }
 
 int cf_report_sev_rank(const char *sev)
@@ -612,6 +618,12 @@ typedef struct tl_point {
     int src; /* index into the top sources, CHART_SOURCES = other */
 } tl_point;
 
+/* Times the chart can place without overflow: 1970 .. 2100. */
+static int sane_time(int64_t t)
+{
+    return t >= 0 && t < 4102444800LL * CF_NS_PER_SEC;
+}
+
 static int chart_add_marks(builder *b, json_t *chart, const char *key, const char *sql,
                            int64_t *tmin, int64_t *tmax)
 {
@@ -626,7 +638,7 @@ static int chart_add_marks(builder *b, json_t *chart, const char *key, const cha
         int64_t t;
         const char *ts = (const char *)sqlite3_column_text(st, 0);
         json_t *m;
-        if (!ts || cf_time_parse(ts, &t) != CF_OK)
+        if (!ts || cf_time_parse(ts, &t) != CF_OK || !sane_time(t))
             continue;
         m = json_object();
         if ((rc = jpush(arr, m)) || (rc = jset(m, "time", jstrz(b, ts))) ||
@@ -656,7 +668,8 @@ static int window_of(builder *b, int64_t *lo, int64_t *hi)
     const char *a = cf_rm_str(kase, "window_start"), *z = cf_rm_str(kase, "window_end");
     sqlite3_stmt *st = NULL;
     int ok = 0;
-    if (*a && *z && cf_time_parse(a, lo) == CF_OK && cf_time_parse(z, hi) == CF_OK && *lo < *hi)
+    if (*a && *z && cf_time_parse(a, lo) == CF_OK && cf_time_parse(z, hi) == CF_OK && *lo < *hi &&
+        sane_time(*lo) && sane_time(*hi))
         return 1;
     if (table_exists(b, "case_window") &&
         sqlite3_prepare_v2(b->db, "SELECT start, \"end\" FROM case_window LIMIT 1", -1, &st,
@@ -665,7 +678,7 @@ static int window_of(builder *b, int64_t *lo, int64_t *hi)
         const char *s1 = (const char *)sqlite3_column_text(st, 0);
         const char *s2 = (const char *)sqlite3_column_text(st, 1);
         ok = s1 && s2 && cf_time_parse(s1, lo) == CF_OK && cf_time_parse(s2, hi) == CF_OK &&
-             *lo < *hi;
+             *lo < *hi && sane_time(*lo) && sane_time(*hi);
     }
     sqlite3_finalize(st);
     return ok;
@@ -715,7 +728,7 @@ static int build_timeline(builder *b)
         const char *ts = (const char *)sqlite3_column_text(st, 0);
         const char *src = (const char *)sqlite3_column_text(st, 1);
         int k;
-        if (!ts || cf_time_parse(ts, &t) != CF_OK)
+        if (!ts || cf_time_parse(ts, &t) != CF_OK || !sane_time(t))
             continue;
         if (npts == cap) {
             size_t ncap = cap ? cap * 2 : 1024;

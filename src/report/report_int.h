@@ -19,6 +19,8 @@ int cf_report_cp_is_disguise(uint32_t cp);
 /* Model accessors: "" / 0 when absent or of another type. */
 const char *cf_rm_str(json_t *o, const char *key);
 int64_t cf_rm_int(json_t *o, const char *key);
+/* A chart count from the model: 0 unless an integer in [0, 10^12] (models may be hostile). */
+int64_t cf_rm_count(json_t *v);
 
 /* Severity: rank 4 critical, 3 high, 2 medium, 1 low, 0 info/unknown. */
 int cf_report_sev_rank(const char *sev);

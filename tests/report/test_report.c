@@ -413,6 +413,33 @@ static void test_report_json_lossy_utf8(void **state)
     cf_case_free(c);
 }
 
+static void test_report_extreme_times(void **state)
+{
+    cf_case *c = NULL;
+    json_t *m = NULL;
+    cf_buf h = CF_BUF_INIT(1 << 24);
+    assert_int_equal(cf_case_open(&c, *state), CF_OK);
+    assert_int_equal(
+        cf_case_exec(c, "INSERT INTO timeline(time, source, summary) VALUES"
+                        "('9999-12-31T23:59:59Z', 'a', 'far future'),"
+                        "('0001-01-01T00:00:00Z', 'a', 'far past'),"
+                        "('1969-12-31T23:59:59Z', 'a', 'before the epoch'),"
+                        "('2026-11-27T10:00:00Z', 'b', 'now'), ('not a time', 'c', 'x');"
+                        "INSERT INTO detections(rule_id, title, severity, time, entity) VALUES"
+                        "('r', 't', 'high', '9999-12-31T23:59:59Z', '{}');"),
+        CF_OK);
+    assert_int_equal(cf_report_build(c, NULL, &m), CF_OK);
+    /* every event is listed; only the one the chart can place is charted */
+    assert_int_equal(json_array_size(json_object_get(json_object_get(m, "timeline"), "events")), 5);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(m, "timeline"), "chart"), "start")),
+                        "2026-11-27T10:00:00.000000Z");
+    assert_int_equal(cf_report_render_html(m, 0, &h), CF_OK);
+    json_decref(m);
+    cf_buf_release(&h);
+    cf_case_free(c);
+}
+
 static void test_report_parse_formats(void **state)
 {
     unsigned f;
@@ -675,6 +702,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_renders_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_degrades_on_empty_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_json_lossy_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_extreme_times, setup, teardown),
         cmocka_unit_test(test_report_parse_formats),
         cmocka_unit_test(test_mime_qp_roundtrip),
         cmocka_unit_test(test_mime_header_encoding),
