@@ -530,6 +530,14 @@ typedef struct call {
     int unsigned_payload;
 } call;
 
+static const char *cf_aws_params_get_ci(const cf_aws_params *p, const char *name)
+{
+    for (size_t i = 0; i < p->len; i++)
+        if (strcasecmp(p->items[i].name, name) == 0)
+            return p->items[i].value;
+    return NULL;
+}
+
 static int add_header(struct curl_slist **l, const char *name, const char *value)
 {
     cf_buf b = CF_BUF_INIT(1 << 16);
@@ -625,7 +633,7 @@ static int one_attempt(cf_aws *aws, const call *c, const char *url, const char *
     if (!rc) {
         /* no 100-continue round trip; no curl default Content-Type for POST */
         struct curl_slist *n = curl_slist_append(hl, "Expect:");
-        if (n && !c->content_type)
+        if (n && !c->content_type && !cf_aws_params_get_ci(&sh, "content-type"))
             n = curl_slist_append(n, "Content-Type:");
         if (!n)
             rc = cf_error_set(CF_ENOMEM, "out of memory");

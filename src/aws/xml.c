@@ -3,13 +3,22 @@
 
 #include <errno.h>
 #include <libxml/parser.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+    xmlInitParser(); /* once, before threads parse concurrently */
+}
 
 int cf_xml_parse(const char *data, size_t len, xmlDoc **out)
 {
     xmlDoc *doc = NULL;
     *out = NULL;
+    pthread_once(&xml_once, xml_init);
     if (len > (size_t)INT32_MAX)
         return cf_error_set(CF_ETOOBIG, "XML body of %zu bytes is too large", len);
     /* AWS never sends a DTD. Refusing any makes entity-expansion bombs and external entities

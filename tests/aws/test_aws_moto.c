@@ -68,6 +68,14 @@ static void test_s3_put_get_head_delete(void **state)
     assert_true(info.request_id[0]);
     OK(cf_s3_head_object(aws, "cf-test-bucket", "cases/c 1/a+b.bin", &info));
     assert_int_equal(info.size, sizeof(data));
+    assert_string_equal(info.content_type, "application/octet-stream");
+    {
+        cf_s3_put_options o = {0};
+        o.content_type = "text/plain; charset=utf-8";
+        OK(cf_s3_put_object(aws, "cf-test-bucket", "typed.txt", "t", 1, &o, NULL));
+        OK(cf_s3_head_object(aws, "cf-test-bucket", "typed.txt", &info));
+        assert_string_equal(info.content_type, "text/plain; charset=utf-8");
+    }
     OK(cf_s3_get_object(aws, "cf-test-bucket", "cases/c 1/a+b.bin", 1 << 20, &b, &info));
     assert_int_equal(b.len, sizeof(data));
     assert_memory_equal(b.data, data, sizeof(data));

@@ -125,6 +125,19 @@ static void test_auth_signed_round_trip_per_service(void **state)
         assert_true(r.http_status >= 200 && r.http_status < 300);
         cf_aws_response_release(&r);
     }
+    /* S3 object calls sign more headers (content type, checksum, conditions, checksum mode) */
+    {
+        cf_s3_put_options o = {0};
+        cf_buf b = CF_BUF_INIT(1024);
+        o.content_type = "application/x-ndjson";
+        o.if_none_match_any = 1;
+        if (cf_s3_put_object(aws, "cf-auth-bucket", "ips/list.jsonl", "{}\n", 3, &o, NULL))
+            fail_msg("signed PutObject: %s", cf_error_last()->msg);
+        if (cf_s3_get_object(aws, "cf-auth-bucket", "ips/list.jsonl", 1024, &b, NULL))
+            fail_msg("signed GetObject: %s", cf_error_last()->msg);
+        assert_string_equal(cf_buf_cstr(&b), "{}\n");
+        cf_buf_release(&b);
+    }
     cf_aws_free(aws);
 }
 
