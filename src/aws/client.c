@@ -995,7 +995,10 @@ int cf_aws_presign(cf_aws *aws, const cf_aws_service *svc, const char *method, c
     sr.path = wire.data;
     sr.query = q.len ? q.data : NULL;
     sr.headers = &sh;
-    sr.payload_hash = CF_SIGV4_UNSIGNED_PAYLOAD;
+    /* S3 presigned URLs carry any body (UNSIGNED-PAYLOAD); other services sign an empty one */
+    sr.payload_hash = svc->protocol == CF_AWS_PROTO_REST_XML
+                          ? CF_SIGV4_UNSIGNED_PAYLOAD
+                          : "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     sr.region = signing_region(aws, svc);
     sr.service = svc->signing_name;
     sr.access_key_id = cr.access_key_id;

@@ -10,11 +10,14 @@ GET /stats/<scenario>/<id> returns {"requests": n, "created": m}.
 """
 import json
 import os
+import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -25,6 +28,8 @@ LOCK = threading.Lock()
 REQUESTS = {}
 CREATED = {}
 TOKENS = {}  # (id, client token) -> instance id
+AGENTS = []  # User-Agent of every request, in order
+PROXIED = []  # absolute-form request targets (proxy use)
 
 OK_XML = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
           b'<GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/fault</Arn>'
@@ -82,13 +87,22 @@ class Handler(BaseHTTPRequestHandler):
         self.route("POST")
 
     def route(self, method):
+        data = self.body()
+        with LOCK:
+            AGENTS.append(self.headers.get("User-Agent", ""))
+        if self.path.startswith("http://"):  # absolute form: we are being used as a proxy
+            with LOCK:
+                REQUESTS[("proxy", "via")] = REQUESTS.get(("proxy", "via"), 0) + 1
+                PROXIED.append(self.path)
+            return self.send(200, OK_XML)
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.strip("/").split("/")
-        data = self.body()
         if parts[0] == "stats":
             key = (parts[1], parts[2])
             with LOCK:
-                doc = {"requests": REQUESTS.get(key, 0), "created": CREATED.get(key, 0)}
+                doc = {"requests": REQUESTS.get(key, 0), "created": CREATED.get(key, 0),
+                       "last_user_agent": AGENTS[-2] if len(AGENTS) > 1 else "",
+                       "last_proxied": PROXIED[-1] if PROXIED else ""}
             return self.send(200, json.dumps(doc).encode(), "application/json")
         if len(parts) < 2:
             return self.send(404, b"no scenario")
@@ -227,6 +241,20 @@ def main(argv):
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     env = dict(os.environ)
     env["CF_FAULT_URL"] = "http://127.0.0.1:%d" % srv.server_address[1]
+    # the same routes over TLS, with a self-signed certificate made now
+    tmp = tempfile.mkdtemp(prefix="cf-fault-tls-")
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    tls = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    tls.daemon_threads = True
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+    threading.Thread(target=tls.serve_forever, daemon=True).start()
+    env["CF_FAULT_TLS_URL"] = "https://127.0.0.1:%d" % tls.server_address[1]
+    env["CF_FAULT_TLS_CA"] = cert
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     child = subprocess.Popen(cmd, env=env)
 
@@ -238,6 +266,8 @@ def main(argv):
         signal.signal(sig, forward)
     rc = child.wait()
     srv.shutdown()
+    tls.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)
     return 128 - rc if rc < 0 else rc
 
 

@@ -349,6 +349,84 @@ static void test_client_token_not_duplicated(void **state)
     assert_int_equal(stat_of("token", "2", "created"), 2);
 }
 
+static void test_user_agent(void **state)
+{
+    cf_aws *aws = client("throttle", "ua", 5, 5000, 0);
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    char *ua;
+    cf_buf b = CF_BUF_INIT(4096);
+    CURL *h = curl_easy_init();
+    char url[512];
+    json_t *j = NULL;
+    (void)state;
+    assert_int_equal(sts_call(aws, &r), 0);
+    snprintf(url, sizeof(url), "%s/stats/throttle/ua", base);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_cleanup(h);
+    assert_int_equal(cf_json_parse(b.data, b.len, &j), 0);
+    ua = strdup(cf_json_str(j, "last_user_agent"));
+    assert_true(strncmp(ua, "casefile/", 9) == 0);
+    free(ua);
+    json_decref(j);
+    cf_buf_release(&b);
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+}
+
+static void test_proxy_from_environment(void **state)
+{
+    cf_aws_options o = CF_AWS_OPTIONS_INIT;
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    cf_aws *aws = NULL;
+    int rc;
+    (void)state;
+    /* an endpoint that does not resolve: only the proxy can answer */
+    o.endpoint_url = "http://sts.proxied.invalid";
+    o.max_attempts = 1;
+    setenv("http_proxy", base, 1);
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    assert_int_equal(cf_aws_new(&aws, &o), 0);
+    rc = sts_call(aws, &r);
+    unsetenv("http_proxy");
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
+    assert_int_equal(rc, 0);
+    assert_int_equal(stat_of("proxy", "via", "requests"), 1);
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+}
+
+static void test_tls_verified(void **state)
+{
+    const char *tls = getenv("CF_FAULT_TLS_URL");
+    char url[512];
+    cf_aws_options o = CF_AWS_OPTIONS_INIT;
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    cf_aws *aws = NULL;
+    (void)state;
+    assert_non_null(tls);
+    snprintf(url, sizeof(url), "%s/throttle/tls", tls);
+    o.endpoint_url = url;
+    o.max_attempts = 1;
+    /* a self-signed certificate is refused... */
+    assert_int_equal(cf_aws_new(&aws, &o), 0);
+    assert_int_equal(sts_call(aws, &r), CF_ENET);
+    assert_int_equal(stat_of("throttle", "tls", "requests"), 0);
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+    /* ...unless AWS_CA_BUNDLE trusts it */
+    setenv("AWS_CA_BUNDLE", getenv("CF_FAULT_TLS_CA"), 1);
+    o.max_attempts = 5;
+    assert_int_equal(cf_aws_new(&aws, &o), 0);
+    assert_int_equal(sts_call(aws, &r), 0); /* throttled twice, then OK, over TLS */
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+    unsetenv("AWS_CA_BUNDLE");
+}
+
 /* ---- HTTP credential sources -------------------------------------------------------------- */
 
 static void get_creds(cf_aws_credentials *c, int want_rc)
@@ -456,6 +534,9 @@ int main(void)
         cmocka_unit_test_setup(test_expired_token_refreshes, with_keys),
         cmocka_unit_test_setup(test_hostile_success_bodies, with_keys),
         cmocka_unit_test_setup(test_client_token_not_duplicated, with_keys),
+        cmocka_unit_test_setup(test_user_agent, with_keys),
+        cmocka_unit_test_setup(test_proxy_from_environment, with_keys),
+        cmocka_unit_test_setup(test_tls_verified, with_keys),
         cmocka_unit_test_setup(test_creds_container, without_keys),
         cmocka_unit_test_setup(test_creds_imds_v2, without_keys),
         cmocka_unit_test_setup(test_creds_refresh_before_expiry, without_keys),
