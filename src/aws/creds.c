@@ -1,7 +1,7 @@
 /* The credentials chain, in the AWS SDK order:
  *   1. environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)
  *   2. the profile's role_arn + source_profile (STS AssumeRole with the source's credentials)
- *   3. the shared credentials file, then the config file (aws_access_key_id, ...)
+ *   3. the shared credentials file, the profile's credential_process, the config file's keys
  *   4. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI + token)
  *   5. EC2 instance metadata (IMDSv2: PUT token, then GET role and credentials)
  */
@@ -11,13 +11,19 @@
 #include "common/cf_json.h"
 #include "common/cf_time.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#define CREDS_DOC_MAX   (64u << 10)
-#define ASSUME_MAX_HOPS 4
+#define CREDS_DOC_MAX     (64u << 10)
+#define ASSUME_MAX_HOPS   4
+#define PROCESS_TIMEOUT_S 60
 
 static const char *env(const char *name)
 {
@@ -216,13 +222,106 @@ cleanup:
     return rc;
 }
 
-/* Credentials of a named profile: role first, then static keys. CF_ENOTFOUND when none. */
+/* credential_process: runs the command (/bin/sh -c), reads at most CREDS_DOC_MAX bytes of its
+ * standard output within PROCESS_TIMEOUT_S, requires exit status 0 and a Version 1 document. */
+static int process_creds(const char *cmd, cf_aws_credentials *out)
+{
+    cf_buf b = CF_BUF_INIT(CREDS_DOC_MAX);
+    int fds[2] = {-1, -1}, status = 0, rc = CF_OK;
+    int64_t deadline = cf_time_monotonic() + PROCESS_TIMEOUT_S * CF_NS_PER_SEC;
+    pid_t pid = -1;
+    json_t *j = NULL;
+    if (pipe(fds) != 0) {
+        rc = cf_error_set(CF_EIO, "credential_process: pipe: %s", strerror(errno));
+        goto cleanup;
+    }
+    pid = fork();
+    if (pid < 0) {
+        rc = cf_error_set(CF_EIO, "credential_process: fork: %s", strerror(errno));
+        goto cleanup;
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    fds[1] = -1;
+    for (;;) {
+        char chunk[4096];
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        int64_t left = (deadline - cf_time_monotonic()) / 1000000;
+        ssize_t n;
+        if (left <= 0) {
+            rc = cf_error_set(CF_ETIMEOUT, "credential_process did not finish in %d s",
+                              PROCESS_TIMEOUT_S);
+            goto cleanup;
+        }
+        if (poll(&pfd, 1, (int)left) <= 0)
+            continue;
+        n = read(fds[0], chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (cf_buf_add(&b, chunk, (size_t)n)) {
+            rc = cf_error_set(CF_ETOOBIG, "credential_process output is larger than %u bytes",
+                              CREDS_DOC_MAX);
+            goto cleanup;
+        }
+    }
+    if (waitpid(pid, &status, 0) == pid)
+        pid = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        rc = cf_error_set(CF_ERR, "credential_process failed (status %d)",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        goto cleanup;
+    }
+    rc = cf_json_parse(cf_buf_cstr(&b), b.len, &j);
+    if (!rc && !(json_is_integer(json_object_get(j, "Version")) &&
+                 json_integer_value(json_object_get(j, "Version")) == 1))
+        rc = cf_error_set(CF_EPARSE, "credential_process output must have \"Version\": 1");
+    if (!rc)
+        rc = cf_aws_creds_parse_json(cf_buf_cstr(&b), b.len, out);
+    if (!rc)
+        snprintf(out->source, sizeof(out->source), "process");
+    if (rc)
+        cf_error_wrap("credential_process");
+cleanup:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    if (fds[0] >= 0)
+        close(fds[0]);
+    if (fds[1] >= 0)
+        close(fds[1]);
+    json_decref(j);
+    if (b.data)
+        cf_aws_wipe(b.data, b.len);
+    cf_buf_release(&b);
+    return rc;
+}
+
+/* Credentials of a named profile, in the SDK order: role, credentials-file keys,
+ * credential_process, config-file keys. CF_ENOTFOUND when none. */
 static int profile_creds(cf_aws *aws, const char *profile, int hops, cf_aws_credentials *out)
 {
     const char *role = profile_get(aws, profile, "role_arn", 0);
+    const char *process = profile_get(aws, profile, "credential_process", 1);
+    int rc;
     if (role && *role)
         return assume_role(aws, profile, role, hops, out);
-    return static_profile(aws, profile, out);
+    rc = static_profile(aws, profile, out);
+    if (rc == CF_OK && strcmp(out->source, "profile") == 0)
+        return rc;
+    if (process && *process) {
+        cf_aws_wipe(out, sizeof(*out));
+        return process_creds(process, out);
+    }
+    return rc;
 }
 
 /* ---- HTTP credential sources --------------------------------------------------------------- */

@@ -704,6 +704,43 @@ static void test_aws_creds_profiles(void **state)
     cf_aws_free(aws);
 }
 
+static void test_aws_creds_process(void **state)
+{
+    cf_aws *aws = NULL;
+    cf_aws_credentials c;
+    (void)state;
+    set_config("[default]\ncredential_process = printf '{\"Version\": 1, \"AccessKeyId\": "
+               "\"PROCKEY\", \"SecretAccessKey\": \"PROCSECRET\", \"SessionToken\": \"PT\", "
+               "\"Expiration\": \"2099-01-01T00:00:00Z\"}'\n"
+               "[profile bad]\ncredential_process = echo nope; exit 3\n"
+               "[profile garbage]\ncredential_process = echo '{\"Version\": 2}'\n"
+               "[profile keysfirst]\ncredential_process = false\n");
+    set_credentials("[keysfirst]\naws_access_key_id = FILEKEY\naws_secret_access_key = S\n");
+    assert_int_equal(cf_aws_new(&aws, NULL), 0);
+    assert_int_equal(cf_aws_get_credentials(aws, &c), 0);
+    assert_string_equal(c.source, "process");
+    assert_string_equal(c.access_key_id, "PROCKEY");
+    assert_string_equal(c.session_token, "PT");
+    assert_true(c.expiration_ns > 0);
+    cf_aws_free(aws);
+    setenv("AWS_PROFILE", "bad", 1);
+    assert_int_equal(cf_aws_new(&aws, NULL), 0);
+    assert_int_equal(cf_aws_get_credentials(aws, &c), CF_ERR);
+    assert_non_null(strstr(cf_error_last()->msg, "status 3"));
+    cf_aws_free(aws);
+    setenv("AWS_PROFILE", "garbage", 1);
+    assert_int_equal(cf_aws_new(&aws, NULL), 0);
+    assert_int_equal(cf_aws_get_credentials(aws, &c), CF_EPARSE);
+    cf_aws_free(aws);
+    /* the credentials file comes before credential_process */
+    setenv("AWS_PROFILE", "keysfirst", 1);
+    assert_int_equal(cf_aws_new(&aws, NULL), 0);
+    assert_int_equal(cf_aws_get_credentials(aws, &c), 0);
+    assert_string_equal(c.access_key_id, "FILEKEY");
+    cf_aws_free(aws);
+    unsetenv("AWS_PROFILE");
+}
+
 static void test_aws_creds_json_doc(void **state)
 {
     cf_aws_credentials c;
@@ -750,6 +787,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aws_presign_addressing, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_aws_creds_env, setup_env, teardown_env),
         cmocka_unit_test_setup_teardown(test_aws_creds_profiles, setup_env, teardown_env),
+        cmocka_unit_test_setup_teardown(test_aws_creds_process, setup_env, teardown_env),
         cmocka_unit_test(test_aws_creds_json_doc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
