@@ -413,19 +413,3 @@ cleanup:
     return CF_OK;
 #endif
 }
-
-/* ---- collect_disk -------------------------------------------------------------------------- */
-
-int cf_wf_step_collect_disk(cf_wf *wf, json_t *out)
-{
-    if (wf->cfg->skip_disk || !wf->cfg->forensic_ami) {
-        json_object_set_new(
-            out, "skipped",
-            json_string(wf->cfg->skip_disk ? "skip_disk is set" : "no forensic_ami configured"));
-        return CF_OK;
-    }
-    json_object_set_new(out, "skipped",
-                        json_string("forensic-worker disk collection is not implemented in this "
-                                    "build; the snapshots are preserved"));
-    return CF_OK;
-}

