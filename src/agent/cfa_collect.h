@@ -96,9 +96,23 @@ int cfa_lr_open(struct cfa_lr *lr, int dirfd, const char *path);
 /* 1: a line (valid until the next call), 0: end, -errno on read error. */
 int cfa_lr_next(struct cfa_lr *lr, struct cfa_span *line);
 void cfa_lr_close(struct cfa_lr *lr);
+/* Frees the line buffer kept for reuse (at exit). */
+void cfa_lr_cache_release(void);
 
 /* The process and fd holding socket inode `inode` (first seen), or NULL. */
 const struct cfa_owner *cfa_owner_get(const struct cfa_ctx *c, uint64_t inode);
+
+/* Directory listing through getdents64 directly (no DIR: no fstat/fcntl/malloc per directory,
+ * which counts on hosts with thousands of /proc/<pid>/fd directories). */
+struct cfa_dir {
+    int fd;
+    char *buf;
+    size_t pos, len;
+};
+int cfa_dir_open(struct cfa_dir *d, int dirfd, const char *path); /* 0 or -errno */
+/* The next entry's name (valid until the next call), or NULL at the end or on error. */
+const char *cfa_dir_next(struct cfa_dir *d);
+void cfa_dir_close(struct cfa_dir *d);
 
 /* Builds "<root><path>" into out; -1 if it does not fit. */
 int cfa_path(const struct cfa_ctx *c, char *out, size_t outlen, const char *fmt, ...)

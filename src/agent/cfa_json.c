@@ -1,6 +1,5 @@
 #include "cfa_json.h"
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,20 +200,42 @@ void cfa_jw_cstr(struct cfa_jw *jw, const char *key, const char *s)
         cfa_jw_str(jw, key, s, strlen(s));
 }
 
+/* Digits of v in base (10 or 16) at the end of tmp[32]; returns the first digit. */
+static char *fmt_u64(char tmp[32], uint64_t v, unsigned base)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *p = tmp + 32;
+    do {
+        *--p = digits[v % base];
+        v /= base;
+    } while (v);
+    return p;
+}
+
 void cfa_jw_int(struct cfa_jw *jw, const char *key, int64_t v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+    char tmp[32], *p;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    p = fmt_u64(tmp, u, 10);
+    if (v < 0)
+        *--p = '-';
     jw_prefix(jw, key);
-    cfa_jw_raw(jw, tmp, (size_t)n);
+    cfa_jw_raw(jw, p, (size_t)(tmp + 32 - p));
 }
 
 void cfa_jw_uint(struct cfa_jw *jw, const char *key, uint64_t v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+    char tmp[32], *p = fmt_u64(tmp, v, 10);
     jw_prefix(jw, key);
-    cfa_jw_raw(jw, tmp, (size_t)n);
+    cfa_jw_raw(jw, p, (size_t)(tmp + 32 - p));
+}
+
+void cfa_jw_hex(struct cfa_jw *jw, const char *key, uint64_t v)
+{
+    char tmp[32], *p = fmt_u64(tmp, v, 16);
+    *--p = 'x';
+    *--p = '0';
+    cfa_jw_str(jw, key, p, (size_t)(tmp + 32 - p));
 }
 
 void cfa_jw_bool(struct cfa_jw *jw, const char *key, int v)

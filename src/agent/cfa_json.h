@@ -42,6 +42,8 @@ void cfa_jw_str(struct cfa_jw *jw, const char *key, const char *s, size_t n);
 void cfa_jw_cstr(struct cfa_jw *jw, const char *key, const char *s);
 void cfa_jw_int(struct cfa_jw *jw, const char *key, int64_t v);
 void cfa_jw_uint(struct cfa_jw *jw, const char *key, uint64_t v);
+/* "0x..." lower-case hex string (addresses). */
+void cfa_jw_hex(struct cfa_jw *jw, const char *key, uint64_t v);
 void cfa_jw_bool(struct cfa_jw *jw, const char *key, int v);
 void cfa_jw_strf(struct cfa_jw *jw, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -187,7 +187,7 @@ int cfa_bundle_open_dir(struct cfa_bundle *b, const char *dir)
     b->mode = CFA_OUT_DIR;
     if (mkdirs(dir) < 0)
         return -1;
-    b->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    b->dirfd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     return b->dirfd < 0 ? -1 : 0;
 }
 
@@ -198,7 +198,7 @@ int cfa_bundle_open_tar(struct cfa_bundle *b, const char *path)
     if (strcmp(path, "-") == 0)
         b->tarfd = dup(STDOUT_FILENO);
     else
-        b->tarfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        b->tarfd = openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     return b->tarfd < 0 ? -1 : 0;
 }
 

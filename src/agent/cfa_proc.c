@@ -114,8 +114,6 @@ static int list_pids(struct cfa_ctx *c, uint32_t **pids, size_t *n)
 {
     char path[4096];
     size_t cap = 0;
-    DIR *d;
-    struct dirent *de;
     *pids = NULL;
     *n = 0;
     if (!c->live && cfa_path(c, path, sizeof(path), "/proc/.casefile-listing") == 0 &&
@@ -130,19 +128,22 @@ static int list_pids(struct cfa_ctx *c, uint32_t **pids, size_t *n)
                     break;
         }
     } else {
+        struct cfa_dir d;
+        const char *name;
+        int rc;
         if (cfa_path(c, path, sizeof(path), "/proc") < 0)
             return -1;
-        d = opendir(path);
-        if (!d) {
-            cfa_bundle_errno(c->b, "/proc", errno);
+        rc = cfa_dir_open(&d, AT_FDCWD, path);
+        if (rc < 0) {
+            cfa_bundle_errno(c->b, "/proc", -rc);
             return -1;
         }
-        while ((de = readdir(d)) != NULL) {
+        while ((name = cfa_dir_next(&d)) != NULL) {
             uint32_t pid;
-            if (parse_pid(de->d_name, &pid) == 0 && push_pid(pids, n, &cap, pid) < 0)
+            if (parse_pid(name, &pid) == 0 && push_pid(pids, n, &cap, pid) < 0)
                 break;
         }
-        closedir(d);
+        cfa_dir_close(&d);
     }
     if (*n)
         qsort(*pids, *n, sizeof(**pids), u32_cmp);
@@ -283,22 +284,30 @@ static int open_exe(struct cfa_ctx *c, int dfd, const char *target, size_t tlen)
     if (tlen == 0 || target[0] != '/' ||
         cfa_path(c, path, sizeof(path), "%.*s", (int)tlen, target) < 0)
         return -1;
-    return open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+    return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 }
 
-static const char *exe_hash(struct cfa_ctx *c, int fd, struct stat *sb, const char *pidsrc)
+static const char *exe_cached(struct cfa_ctx *c, const struct stat *sb)
 {
     size_t i;
-    uint64_t hashed;
-    struct cfa_exehash *e;
-    int rc;
     for (i = 0; i < c->nexes; i++) {
-        e = &c->exes[i];
+        struct cfa_exehash *e = &c->exes[i];
         if (e->dev == (uint64_t)sb->st_dev && e->ino == (uint64_t)sb->st_ino &&
             e->size == (uint64_t)sb->st_size &&
             e->mtime_ns == (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec)
             return e->hex;
     }
+    return NULL;
+}
+
+static const char *exe_hash(struct cfa_ctx *c, int fd, struct stat *sb, const char *pidsrc)
+{
+    uint64_t hashed;
+    struct cfa_exehash *e;
+    const char *hit = exe_cached(c, sb);
+    int rc;
+    if (hit)
+        return hit;
     if (c->nexes == c->exes_cap) {
         size_t ncap = c->exes_cap ? c->exes_cap * 2 : 64;
         struct cfa_exehash *n;
@@ -441,29 +450,24 @@ static void walk_fds(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t
                      struct cfa_jw *pjw, char fd012[3][512])
 {
     char link[4096], src[64];
-    int fdd = openat(dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d;
-    struct dirent *de;
+    struct cfa_dir d;
+    const char *name;
     uint64_t count = 0;
-    if (fdd < 0) {
-        if (errno != ENOENT && errno != ESRCH) {
+    int rc = cfa_dir_open(&d, dfd, "fd");
+    if (rc < 0) {
+        if (rc != -ENOENT && rc != -ESRCH) {
             snprintf(src, sizeof(src), "/proc/%u/fd", pid);
-            cfa_bundle_errno(c->b, src, errno);
+            cfa_bundle_errno(c->b, src, -rc);
         }
         return;
     }
-    d = fdopendir(fdd);
-    if (!d) {
-        close(fdd);
-        return;
-    }
-    while ((de = readdir(d)) != NULL) {
-        struct cfa_span sp = {de->d_name, strlen(de->d_name)};
+    while ((name = cfa_dir_next(&d)) != NULL) {
+        struct cfa_span sp = {name, strlen(name)};
         uint64_t fdno, inode;
         ssize_t n;
         if (cfa_span_u64(sp, 10, &fdno) < 0 || fdno > INT32_MAX)
             continue;
-        n = readlink_at(dirfd(d), de->d_name, link, sizeof(link));
+        n = readlink_at(d.fd, name, link, sizeof(link));
         if (n < 0)
             continue; /* closed since the listing */
         count++;
@@ -484,8 +488,32 @@ static void walk_fds(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t
         cfa_jw_obj_end(&c->jw);
         cfa_table_emit(&t->open_files, &c->jw, "open_files");
     }
-    closedir(d);
+    cfa_dir_close(&d);
     cfa_jw_uint(pjw, "fd_count", count);
+}
+
+/* "major:minor" in hex, at least two digits each, as /proc/<pid>/maps prints it. */
+static size_t dev_len(char out[32], unsigned major, unsigned minor)
+{
+    static const char hx[] = "0123456789abcdef";
+    char tmp[12];
+    size_t n = 0, k;
+    unsigned parts[2] = {major, minor}, i;
+    for (i = 0; i < 2; i++) {
+        unsigned v = parts[i];
+        k = 0;
+        do {
+            tmp[k++] = hx[v & 15];
+            v >>= 4;
+        } while (v);
+        if (k < 2)
+            tmp[k++] = '0';
+        while (k)
+            out[n++] = tmp[--k];
+        if (i == 0)
+            out[n++] = ':';
+    }
+    return n;
 }
 
 static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t pid)
@@ -503,19 +531,17 @@ static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_
     }
     while ((rc = cfa_lr_next(&lr, &line)) == 1) {
         struct cfa_map m;
-        char hex[24];
+        char dev[32];
         if (cfa_parse_maps_line(line, &m) < 0 || m.path.n == 0 || m.path.p[0] != '/')
             continue; /* anonymous and [heap]/[stack]/[vdso] mappings are not listed */
         cfa_jw_reset(&c->jw);
         cfa_jw_obj_begin(&c->jw, NULL);
         cfa_jw_uint(&c->jw, "pid", pid);
-        snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)m.start);
-        cfa_jw_cstr(&c->jw, "start", hex);
-        snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)m.end);
-        cfa_jw_cstr(&c->jw, "end", hex);
+        cfa_jw_hex(&c->jw, "start", m.start);
+        cfa_jw_hex(&c->jw, "end", m.end);
         cfa_jw_cstr(&c->jw, "perms", m.perms);
         cfa_jw_uint(&c->jw, "offset", m.offset);
-        cfa_jw_strf(&c->jw, "dev", "%02x:%02x", m.dev_major, m.dev_minor);
+        cfa_jw_str(&c->jw, "dev", dev, dev_len(dev, m.dev_major, m.dev_minor));
         cfa_jw_uint(&c->jw, "inode", m.inode);
         cfa_jw_str(&c->jw, "path", m.path.p, m.path.n);
         cfa_jw_bool(&c->jw, "deleted", m.deleted);
@@ -538,8 +564,8 @@ static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_
 static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw *pjw)
 {
     static const char *keys[] = {"LD_PRELOAD=", "LD_LIBRARY_PATH=", "LD_AUDIT="};
+    static char entry[CFA_ENV_VALUE_MAX]; /* single-threaded; no allocation per process */
     char buf[16 * 1024], src[64];
-    char *entry = NULL;
     size_t elen = 0, total = 0, k;
     int fd = openat(dfd, "environ", O_RDONLY | O_CLOEXEC), started = 0, done = 0;
     if (fd < 0) {
@@ -549,9 +575,6 @@ static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw
         }
         return;
     }
-    entry = malloc(CFA_ENV_VALUE_MAX);
-    if (!entry)
-        goto cleanup;
     cfa_jw_arr_begin(pjw, "ld_preload");
     started = 1;
     while (!done) {
@@ -594,10 +617,8 @@ static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw
             elen = 0;
         }
     }
-cleanup:
     if (started)
         cfa_jw_arr_end(pjw);
-    free(entry);
     close(fd);
 }
 
@@ -646,7 +667,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
     snprintf(src, sizeof(src), "/proc/%u", pid);
     if (cfa_path(c, path, sizeof(path), "/proc/%u", pid) < 0)
         goto cleanup;
-    dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    dfd = openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
         if (errno == ENOENT || errno == ESRCH)
             exited = 1;
@@ -737,12 +758,17 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         cfa_jw_str(pjw, "exe", link, plen);
         cfa_jw_bool(pjw, "exe_deleted", deleted);
         suspicious = deleted || suspicious_path(link, plen);
-        exe_fd = open_exe(c, dfd, link, (size_t)n);
-        if (exe_fd >= 0 && fstat(exe_fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-            snprintf(src, sizeof(src), "/proc/%u/exe", pid);
-            hex = exe_hash(c, exe_fd, &sb, src);
-            cfa_jw_cstr(pjw, "exe_sha256", hex);
+        /* stat first: the hash cache hit (the common case) then needs no open */
+        if (c->live && fstatat(dfd, "exe", &sb, 0) == 0 && S_ISREG(sb.st_mode))
+            hex = exe_cached(c, &sb);
+        if (!hex || suspicious) {
+            exe_fd = open_exe(c, dfd, link, (size_t)n);
+            if (exe_fd >= 0 && fstat(exe_fd, &sb) == 0 && S_ISREG(sb.st_mode) && !hex) {
+                snprintf(src, sizeof(src), "/proc/%u/exe", pid);
+                hex = exe_hash(c, exe_fd, &sb, src);
+            }
         }
+        cfa_jw_cstr(pjw, "exe_sha256", hex);
     } else if (n != -ENOENT && n != -ESRCH) {
         snprintf(src, sizeof(src), "/proc/%u/exe", pid);
         cfa_bundle_errno(c->b, src, (int)-n);

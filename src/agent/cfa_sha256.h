@@ -19,6 +19,9 @@ void cfa_sha256_init(struct cfa_sha256 *c);
 void cfa_sha256_update(struct cfa_sha256 *c, const void *data, size_t len);
 /* Writes the 32-byte digest; the context must be re-initialised before reuse. */
 void cfa_sha256_final(struct cfa_sha256 *c, uint8_t out[CFA_SHA256_LEN]);
+/* Hardware SHA-256 (x86 SHA extensions) is used when the CPU has it. enable = 0 forces the
+ * portable code, 1 re-enables detection, -1 only asks. Returns whether it is in use. */
+int cfa_sha256_accel(int enable);
 /* Lower-case hex of a digest into hex (65 bytes, NUL-terminated). */
 void cfa_sha256_hex(const uint8_t digest[CFA_SHA256_LEN], char hex[CFA_SHA256_HEX]);
 

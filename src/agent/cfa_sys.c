@@ -355,7 +355,7 @@ static void read_utmp(struct cfa_ctx *c, struct cfa_file *t, const char *rel, co
     int fd;
     if (cfa_path(c, path, sizeof(path), "%s", rel) < 0)
         return;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (errno != ENOENT)
             cfa_bundle_errno(c->b, rel, errno);

@@ -389,6 +389,7 @@ int main(int argc, char **argv)
     cfa_jw_release(&c.jw);
     cfa_rbuf_release(&c.rb);
     cfa_rbuf_release(&c.rb2);
+    cfa_lr_cache_release();
     free(c.users);
     free(c.overmounted);
     free(c.owners);
