@@ -1035,14 +1035,14 @@ static const char *action_verb(const char *call)
         {"SendEmail", "sent e-mail"},
         {"SendRawEmail", "sent e-mail"},
         {"SendCommand", "ran a command through SSM on"},
-        {"CreateSecurityGroup", "created isolation security group"},
+        {"CreateSecurityGroup", "created an isolation security group in"},
         {"ModifyNetworkInterfaceAttribute", "moved a network interface to isolation groups:"},
         {"ModifyInstanceAttribute", "changed instance attribute of"},
         {"DeregisterTargets", "removed the instance from load-balancer target group"},
         {"EnterStandby", "put the instance in Auto Scaling standby:"},
         {"DetachInstances", "detached the instance from Auto Scaling group"},
         {"CreateSnapshot", "snapshotted volume"},
-        {"CreateVolume", "created forensic volume"},
+        {"CreateVolume", "created a forensic volume from"},
         {"AttachVolume", "attached forensic volume"},
         {"DetachVolume", "detached forensic volume"},
         {"DeleteVolume", "deleted forensic volume"},
@@ -1187,30 +1187,63 @@ static int build_summary(builder *b)
     }
     /* what casefile did */
     dry = !strcmp(cf_rm_str(kase, "dry_run"), "1") || !strcmp(cf_rm_str(kase, "dry_run"), "true");
-    json_array_foreach(json_object_get(b->model, "actions"), i, v)
     {
-        const char *call = cf_rm_str(v, "call"), *res = cf_rm_str(v, "result");
-        const char *verb = action_verb(call);
-        const char *target = cf_rm_str(v, "target");
-        if (json_array_size(did) >= 40)
-            break;
-        if (!strcmp(res, "dry-run"))
-            dry = 1;
-        if (strstr(call, "NetworkAclEntry") && strcmp(res, "error"))
-            blocked = 1;
-        if (strstr(call, "ModifyNetworkInterfaceAttribute") && strcmp(res, "error"))
-            isolated = 1;
+        /* One line per distinct change (verb, target, outcome), with its first time and how
+         * many times it was made (a change per ENI, per direction, ...); at most 40 lines. */
+        json_t *seen = json_object(), *lines = json_array(), *nums = json_array();
+        size_t more = 0;
+        json_array_foreach(json_object_get(b->model, "actions"), i, v)
         {
-            char suffix[400] = "";
+            const char *call = cf_rm_str(v, "call"), *res = cf_rm_str(v, "result");
+            const char *verb = action_verb(call);
+            const char *target = cf_rm_str(v, "target");
+            char text[1024], suffix[400] = "";
+            json_t *at;
+            if (!strcmp(res, "dry-run"))
+                dry = 1;
+            if (strstr(call, "NetworkAclEntry") && strcmp(res, "error"))
+                blocked = 1;
+            if (strstr(call, "ModifyNetworkInterfaceAttribute") && strcmp(res, "error"))
+                isolated = 1;
             if (!strcmp(res, "error"))
                 snprintf(suffix, sizeof(suffix), " (FAILED: %.300s)", cf_rm_str(v, "detail"));
             else if (!strcmp(res, "exists"))
                 snprintf(suffix, sizeof(suffix), " (already done)");
-            if ((rc = addf(did, "%.40s %s%s %.200s%s", cf_rm_str(v, "time"),
-                           !strcmp(res, "dry-run") ? "would have " : "", verb ? verb : call, target,
-                           suffix)))
-                return rc;
+            snprintf(text, sizeof(text), "%.40s%s%s%s %.200s%s", cf_rm_str(v, "step"),
+                     *cf_rm_str(v, "step") ? ": " : "",
+                     !strcmp(res, "dry-run") ? "would have " : "", verb ? verb : call, target,
+                     suffix);
+            at = json_object_get(seen, text);
+            if (at) {
+                size_t k = (size_t)json_integer_value(at);
+                json_array_set_new(nums, k,
+                                   json_integer(json_integer_value(json_array_get(nums, k)) + 1));
+                continue;
+            }
+            if (json_array_size(lines) >= 40) {
+                more++;
+                continue;
+            }
+            json_object_set_new(seen, text, json_integer((json_int_t)json_array_size(lines)));
+            json_array_append_new(nums, json_integer(1));
+            json_array_append_new(lines, json_pack("[s,s]", cf_rm_str(v, "time"), text));
         }
+        json_array_foreach(lines, i, v)
+        {
+            json_int_t n = json_integer_value(json_array_get(nums, i));
+            if (rc == CF_OK)
+                rc = n > 1 ? addf(did, "%.40s %s (x%lld)", json_string_value(json_array_get(v, 0)),
+                                  json_string_value(json_array_get(v, 1)), (long long)n)
+                           : addf(did, "%.40s %s", json_string_value(json_array_get(v, 0)),
+                                  json_string_value(json_array_get(v, 1)));
+        }
+        if (rc == CF_OK && more > 0)
+            rc = addf(did, "... and %zu other change(s): see the containment table.", more);
+        json_decref(seen);
+        json_decref(lines);
+        json_decref(nums);
+        if (rc)
+            return rc;
     }
     if (json_array_size(did) == 0 && (rc = addf(did, "No change was made in AWS.")))
         return rc;

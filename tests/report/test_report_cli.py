@@ -34,6 +34,10 @@ def test_files_and_links(d):
     rl.check(rep["case"]["attacker_ips"] == ["203.0.113.66"], "attacker ips")
     rl.check(len(rep["story"]) == 3, "story (narrative without the response rows)")
     rl.check(any(e["rule_id"] == "broken.rule" for e in rep["rule_errors"]), "rule errors")
+    did = rep["summary"]["casefile_did"]
+    rl.check(any("block_ip: denied attacker traffic in network ACL" in x and x.endswith("(x2)")
+                 for x in did), "repeated changes not grouped: %s" % did)
+    rl.check(any("FAILED: ValidationError" in x for x in did), "failed change not shown")
     # Every in-page link has its target; every detection's evidence row is there.
     with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
         dom = rl.Dom(f.read())
