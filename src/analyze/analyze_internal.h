@@ -41,6 +41,9 @@ int cf_read_head(const char *path, char *buf, size_t cap, size_t *len_out);
 /* Binds text that may hold invalid UTF-8 (replaced by U+FFFD) or NUL bytes. len (size_t)-1:
  * strlen. NULL or empty binds NULL when empty_null. */
 int cf_bind_text(sqlite3_stmt *st, int idx, const char *s, size_t len, int empty_null);
+/* Like cf_bind_text (empty binds NULL) without copying valid text: s must stay unchanged until the
+ * statement is stepped or reset. */
+int cf_bind_text_static(sqlite3_stmt *st, int idx, const char *s, size_t len);
 /* 1 when s[0..len) is valid UTF-8 without NUL bytes. */
 int cf_utf8_valid(const char *s, size_t len);
 /* Appends s with invalid UTF-8 replaced. */

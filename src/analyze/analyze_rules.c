@@ -167,7 +167,7 @@ static int add_rule(rule_set *rs, const char *path)
     if (!r.id[0]) {
         /* name the broken rule after its file so it shows in rule_runs */
         const char *base = strrchr(path, '/');
-        snprintf(r.id, sizeof(r.id), "file:%s", base ? base + 1 : path);
+        snprintf(r.id, sizeof(r.id), "file:%.100s", base ? base + 1 : path);
     }
     /* a later rule (a user directory) replaces a rule with the same id */
     for (size_t i = 0; i < rs->n; i++) {
@@ -458,8 +458,6 @@ cleanup:
 
 /* Indexes the rules' joins rely on (built once; cheap to check afterwards). */
 static const char *const rule_indexes =
-    "CREATE INDEX IF NOT EXISTS web_requests_client ON web_requests(client_ip, time);"
-    "CREATE INDEX IF NOT EXISTS web_requests_path ON web_requests(uri_path);"
     "CREATE INDEX IF NOT EXISTS auth_events_ip ON auth_events(src_ip, event, time);"
     "CREATE INDEX IF NOT EXISTS processes_pid ON processes(bundle_id, pid);"
     "CREATE INDEX IF NOT EXISTS cloudtrail_events_key ON cloudtrail_events(access_key_id, time);";
@@ -472,6 +470,8 @@ int cf_analyze_run_rules(cf_case *c, const cf_analyze_opts *opts, int64_t *n_det
     int rc, in_tx = 0;
     if ((rc = cf_analyze_set_context(c)) || (rc = cf_db_exec(db, rule_indexes)))
         goto cleanup;
+    /* rules scan big tables: map the file instead of copying it through read() */
+    sqlite3_exec(db, "PRAGMA mmap_size=2147483648", NULL, NULL, NULL);
     rs.r = calloc(MAX_RULES, sizeof(rule));
     if (!rs.r) {
         rc = cf_error_set(CF_ENOMEM, "out of memory");

@@ -464,3 +464,12 @@ int cf_time_parse_checked(const char *s, int64_t *ns)
         return cf_error_set(CF_EPARSE, "year %d out of range", y);
     return cf_time_parse(s, ns);
 }
+
+int cf_bind_text_static(sqlite3_stmt *st, int idx, const char *s, size_t len)
+{
+    if (!s || len == 0)
+        return sqlite3_bind_null(st, idx) == SQLITE_OK ? CF_OK : CF_EIO;
+    if (len < (size_t)INT32_MAX && cf_utf8_valid(s, len))
+        return sqlite3_bind_text(st, idx, s, (int)len, SQLITE_STATIC) == SQLITE_OK ? CF_OK : CF_EIO;
+    return cf_bind_text(st, idx, s, len, 1);
+}

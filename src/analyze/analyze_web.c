@@ -243,9 +243,8 @@ static int bind_request(web_state *ws, const field *req, int ascii, int strip_ho
     if (needs_decode(uri, urilen)) {
         dl = decode_lower(ws->scratch, uri, urilen, 1);
         rc = cf_bind_text(st, W_DECODED, ws->scratch, dl, 1);
-    } else {
-        rc = bind_f(st, W_DECODED, uri, urilen, ascii);
     }
+    /* else NULL: the URI needs no decoding (rules read coalesce(uri_decoded, uri)) */
     return rc;
 }
 
@@ -409,8 +408,11 @@ int cf_load_web(cf_load_ctx *ctx, int alb)
                             " ?21, ?22, ?23)",
                             &ws.ins)))
         goto cleanup;
+    /* a big page cache for the bulk insert: pages are written once, at commit */
+    sqlite3_exec(ctx->db, "PRAGMA cache_size=-262144", NULL, NULL, NULL);
     ctx->table_state = &ws;
     rc = cf_lines_each(ctx, alb ? on_alb : on_clf);
+    sqlite3_exec(ctx->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
     ctx->table_state = NULL;
 cleanup:
     sqlite3_finalize(ws.ins);

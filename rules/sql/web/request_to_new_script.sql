@@ -7,7 +7,7 @@
 -- A script counts as new when a request reaches it at most 7 days after its birth (crtime, or
 -- ctime when the file system keeps no birth time). Requests and files are matched on the file
 -- name, then on the URI path being a suffix of the file's path.
-WITH scripts AS (
+WITH scripts AS MATERIALIZED (
   SELECT rowid AS fid, path, coalesce(crtime, ctime, mtime) AS born,
          substr(path, length(rtrim(path, replace(path, '/', ''))) + 1) AS base
   FROM files
@@ -17,14 +17,13 @@ WITH scripts AS (
     AND (path LIKE '%.php' OR path LIKE '%.phtml' OR path LIKE '%.php5' OR path LIKE '%.jsp'
          OR path LIKE '%.jspx' OR path LIKE '%.asp' OR path LIKE '%.aspx' OR path LIKE '%.cgi'
          OR path LIKE '%.pl' OR path LIKE '%.py' OR path LIKE '%.sh')
-), reqs AS (
+), reqs AS MATERIALIZED (
   SELECT id, client_ip, uri_path, time, status,
          substr(uri_path, length(rtrim(uri_path, replace(uri_path, '/', ''))) + 1) AS base
   FROM web_requests
-  WHERE uri_path LIKE '%.php' OR uri_path LIKE '%.phtml' OR uri_path LIKE '%.php5'
-     OR uri_path LIKE '%.jsp' OR uri_path LIKE '%.jspx' OR uri_path LIKE '%.asp'
-     OR uri_path LIKE '%.aspx' OR uri_path LIKE '%.cgi' OR uri_path LIKE '%.pl'
-     OR uri_path LIKE '%.py' OR uri_path LIKE '%.sh'
+  WHERE substr(uri_path, -4) IN ('.php', '.jsp', '.asp', '.cgi')
+     OR substr(uri_path, -3) IN ('.pl', '.py', '.sh')
+     OR substr(uri_path, -5) IN ('.aspx', '.jspx', '.php5') OR substr(uri_path, -6) = '.phtml'
 )
 SELECT r.client_ip AS ip, s.path AS path, count(*) AS requests, min(r.time) AS time,
        json_insert(json_group_array('web_requests:' || r.id), '$[#]', 'files:' || s.fid)
