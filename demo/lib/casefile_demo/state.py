@@ -111,9 +111,13 @@ def render(st, ids, title):
     lines.append(_table(sorted(st["targets"].items()) or [("(no targets)", "")],
                         ["target", "health"]))
     lines += ["", "Snapshots:"]
-    snaps = [(s["id"], s["volume"], s["state"], s["tags"].get("casefile:case-id") or
-              ",".join("%s=%s" % kv for kv in sorted(s["tags"].items()) if "case" in kv[0].lower())
-              or "-") for s in st["snapshots"]]
+    def case_tag(tags):
+        for key in ("casefile:case", "casefile:case-id", "casefile:case_id"):
+            if tags.get(key):
+                return tags[key]
+        return ",".join("%s=%s" % kv for kv in sorted(tags.items()) if "case" in kv[0]) or "-"
+
+    snaps = [(s["id"], s["volume"], s["state"], case_tag(s["tags"])) for s in st["snapshots"]]
     lines.append(_table(snaps or [("(none)", "", "", "")], ["snapshot", "volume", "state", "case"]))
     lines += ["", "Malicious-IP list s3://%s/%s:" % (ids["ip_bucket"], ids["ip_list_key"])]
     lines += ["  " + line for line in st["ip_list"]] or ["  (empty)"]
