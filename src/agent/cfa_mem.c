@@ -93,7 +93,7 @@ int cfa_collect_memory(struct cfa_ctx *c)
     }
     if (cfa_path(c, path, sizeof(path), "/proc/kcore") < 0)
         goto cleanup;
-    fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         cfa_bundle_errno(c->b, "/proc/kcore", errno);
         goto cleanup;
@@ -202,7 +202,7 @@ int cfa_collect_process_memory(struct cfa_ctx *c, int pid, uint64_t max_bytes)
     lr_open = 0;
     snprintf(src, sizeof(src), "/proc/%d/mem", pid);
     if (cfa_path(c, path, sizeof(path), "/proc/%d/mem", pid) < 0 ||
-        (fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC)) < 0) {
+        (fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
         cfa_bundle_errno(c->b, src, errno);
         goto cleanup;
     }

@@ -567,7 +567,8 @@ static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw
     static char entry[CFA_ENV_VALUE_MAX]; /* single-threaded; no allocation per process */
     char buf[16 * 1024], src[64];
     size_t elen = 0, total = 0, k;
-    int fd = openat(dfd, "environ", O_RDONLY | O_CLOEXEC), started = 0, done = 0;
+    int fd = openat(dfd, "environ", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), started = 0,
+        done = 0;
     if (fd < 0) {
         if (errno != ENOENT && errno != ESRCH) {
             snprintf(src, sizeof(src), "/proc/%u/environ", pid);

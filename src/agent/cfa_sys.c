@@ -254,7 +254,7 @@ int cfa_collect_modules(struct cfa_ctx *c)
     struct modname *names = NULL;
     size_t nnames = 0;
     char path[4096];
-    int rc;
+    int rc = -ENOENT;
     DIR *d;
     struct dirent *de;
     if (cfa_file_open(c->b, "kernel_modules.jsonl", &t) < 0) {
@@ -263,8 +263,8 @@ int cfa_collect_modules(struct cfa_ctx *c)
     }
     if (cfa_path(c, path, sizeof(path), "/proc/modules") < 0 ||
         (rc = cfa_lr_open(&lr, AT_FDCWD, path)) < 0) {
-        cfa_bundle_errno(c->b, "/proc/modules", ENOENT);
-        goto sysfs;
+        cfa_bundle_errno(c->b, "/proc/modules", rc < 0 ? -rc : ENAMETOOLONG);
+        goto cleanup; /* without the module list, sysfs cannot tell hidden from listed */
     }
     while (cfa_lr_next(&lr, &line) == 1) {
         struct cfa_module m;
@@ -310,7 +310,6 @@ int cfa_collect_modules(struct cfa_ctx *c)
         }
     }
     cfa_lr_close(&lr);
-sysfs:
     /* a loadable module in /sys/module (it has initstate) but not in /proc/modules has been
      * unlinked from the module list: the classic rootkit trick */
     if (nnames)
@@ -339,6 +338,7 @@ sysfs:
         }
         closedir(d);
     }
+cleanup:
     free(names);
     return cfa_file_close(&t, 1, NULL);
 }

@@ -78,6 +78,11 @@ def _build_hostile():
     write(root, "proc/44/status", b"\x00\x01garbage without colons")
     write(root, "proc/44/maps", b"zzzz-yyyy r-xp\n" + b"0-1 rwxp 0 00:00 0 " + b"/" * 70000 +
           b"\n00400000-00401000 r-xp 00000000 08:01 77 /usr/bin/ok\n")
+    # a FIFO planted where a file is expected must not block the agent
+    add_process(root, 46, comm="fifo")
+    for name in ("status", "environ", "maps", "cmdline"):
+        os.unlink(os.path.join(root, "proc/46", name))
+        os.mkfifo(os.path.join(root, "proc/46", name))
     # a pid that vanished between the listing and the reads: listed, no directory
     # very many fds
     add_process(root, 45, comm="manyfds",
@@ -89,7 +94,7 @@ def _build_hostile():
     add_process(root, 667, comm="init", tgid=1)
     # a process whose /proc entry is over-mounted (bind mount), detected through mountinfo
     add_process(root, 777, comm="masked")
-    write(root, "proc/.casefile-listing", "1\n42\n43\n44\n45\n99\n777\n")
+    write(root, "proc/.casefile-listing", "1\n42\n43\n44\n45\n46\n99\n777\n")
     write(root, "proc/1/mountinfo",
           "22 1 259:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n"
           "23 22 0:21 / /proc rw,nosuid - proc proc rw\n"
@@ -206,6 +211,12 @@ def test_agent_fixture_truncated_malformed():
     check(len(maps) == 1 and maps[0]["path"] == "/usr/bin/ok" and maps[0]["inode"] == 77,
           "maps %r" % maps)
     check(any(e["source"] == "/proc/44/maps" for e in manifest["errors"]), "long line reported")
+
+
+def test_agent_fixture_fifo_does_not_block():
+    _, t, _ = hostile()
+    p = by_pid(t["processes"])[46]
+    check(p["name"] == "fifo" and "uid" not in p, "fifo process row %r" % p)
 
 
 def test_agent_fixture_vanished_pid():
