@@ -85,10 +85,10 @@ def _table(rows, headers):
     return "\n".join(out)
 
 
-def render(st, ids, title):
+def render(st, ids, title=None):
     gname = lambda g: "%s (%s)" % (st["security_groups"].get(g, {}).get("name", "?"), g)  # noqa
-    lines = ["", "== %s ==" % title, "",
-             "Network ACL %s (subnet of the AZ2 web server):" % st["acl_id"]]
+    lines = ["", "== %s ==" % title, ""] if title else []
+    lines.append("Network ACL %s (subnet of the AZ2 web server):" % st["acl_id"])
     lines.append(_table([(e["rule"], "out" if e["egress"] else "in", e["action"], e["cidr"],
                           {"-1": "all", "6": "tcp", "17": "udp"}.get(e["protocol"], e["protocol"]),
                           e["ports"]) for e in st["acl_entries"]],
@@ -121,4 +121,5 @@ def render(st, ids, title):
     lines.append(_table(snaps or [("(none)", "", "", "")], ["snapshot", "volume", "state", "case"]))
     lines += ["", "Malicious-IP list s3://%s/%s:" % (ids["ip_bucket"], ids["ip_list_key"])]
     lines += ["  " + line for line in st["ip_list"]] or ["  (empty)"]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    return "\n".join("  " + line if line else line for line in text.split("\n"))
