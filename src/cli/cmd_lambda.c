@@ -13,11 +13,13 @@
 #include "common/cf_error.h"
 #include "common/cf_fs.h"
 #include "common/cf_json.h"
+#include "common/cf_log.h"
 #include "workflow/cf_wf_cli.h"
 #include "workflow/cf_workflow.h"
 #include "workflow/wf_aws.h"
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,110 @@ static int http(const char *method, const char *url, const char *body, cf_buf *o
     return CF_OK;
 }
 
+static void unlink_db(const char *path)
+{
+    char p[4300];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+}
+
+/* Downloads the case journal (if any) into path; etag (cap 128) and *exists describe it. */
+static int fetch_db(cf_aws *aws, cf_config *cfg, const char *key, const char *path, char *etag,
+                    int *exists)
+{
+    cf_wf tmp;
+    cf_buf b = CF_BUF_INIT(1u << 30);
+    int rc;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.aws = aws;
+    tmp.cfg = cfg;
+    unlink_db(path);
+    *exists = 0;
+    etag[0] = '\0';
+    rc = wf_s3_get(&tmp, cfg->evidence_bucket, key, 1u << 30, &b, etag);
+    if (rc == CF_ENOTFOUND) {
+        cf_error_clear();
+        rc = CF_OK;
+    } else if (rc == CF_OK) {
+        *exists = 1;
+        rc = cf_fs_write_atomic(path, b.data ? b.data : "", b.len);
+    }
+    cf_buf_release(&b);
+    return rc;
+}
+
+/* Copies this invocation's step row and actions from mine into the journal at latest. */
+static int merge_db(const char *latest, const char *mine, const char *step)
+{
+    sqlite3 *db = NULL;
+    char *sql = NULL, *err = NULL;
+    int rc = CF_OK;
+    if (sqlite3_open(latest, &db) != SQLITE_OK) {
+        rc = cf_error_set(CF_EIO, "open %s: %s", latest, sqlite3_errmsg(db));
+        goto cleanup;
+    }
+    sql = sqlite3_mprintf(
+        "ATTACH %Q AS mine;"
+        "BEGIN;"
+        "INSERT OR REPLACE INTO steps SELECT * FROM mine.steps WHERE name=%Q;"
+        "INSERT OR REPLACE INTO actions(step,idem_key,time,call,target,params,request_id,result,"
+        " detail) SELECT step,idem_key,time,call,target,params,request_id,result,detail FROM"
+        " mine.actions WHERE step=%Q;"
+        "INSERT OR IGNORE INTO case_info SELECT * FROM mine.case_info;"
+        "COMMIT;"
+        "DETACH mine;"
+        "PRAGMA wal_checkpoint(TRUNCATE);",
+        mine, step, step);
+    if (!sql || sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        rc = cf_error_set(CF_EIO, "merging the journal: %s", err ? err : "out of memory");
+cleanup:
+    sqlite3_free(err);
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Uploads the journal with a condition on the version it started from; when another invocation
+ * (the other parallel branch) stored one meanwhile, merges this step into the newer one and
+ * tries again. */
+static int store_db(cf_aws *aws, cf_config *cfg, const char *key, const char *path,
+                    const char *step, char *etag, int exists)
+{
+    cf_wf tmp;
+    char latest[4300];
+    int rc = CF_OK;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.aws = aws;
+    tmp.cfg = cfg;
+    snprintf(latest, sizeof(latest), "%s.latest", path);
+    /* Test hook: hold the store back so another invocation stores first (tests/workflow). */
+    if (getenv("CASEFILE_TEST_LAMBDA_STORE_DELAY_MS"))
+        wf_sleep_ms(atoi(getenv("CASEFILE_TEST_LAMBDA_STORE_DELAY_MS")));
+    for (int attempt = 0; attempt < 8; attempt++) {
+        cf_log_debug("lambda: storing %s (%s %s)", key, exists ? "If-Match" : "If-None-Match",
+                     exists ? etag : "*");
+        rc = wf_s3_put(&tmp, cfg->evidence_bucket, key, NULL, 0, path, exists ? etag : NULL,
+                       !exists, NULL);
+        if (rc != CF_EEXISTS)
+            return rc;
+        cf_error_clear();
+        if ((rc = fetch_db(aws, cfg, key, latest, etag, &exists)))
+            return rc;
+        if (!exists)
+            continue;
+        if ((rc = merge_db(latest, path, step)))
+            return rc;
+        cf_log_debug("lambda: %s merged into the newer journal (%s)", step, etag);
+        unlink_db(path);
+        if (rename(latest, path) != 0)
+            return cf_error_set(CF_EIO, "rename %s: %m", latest);
+    }
+    return cf_error_set(CF_ETIMEOUT, "the case journal kept changing in S3; gave up storing it");
+}
+
 /* Runs one invocation; *answer (caller frees) is the JSON to post; *err_type is set on failure. */
 static int handle(cf_config *cfg, cf_aws *aws, const char *payload, size_t len, char **answer,
                   const char **err_type)
@@ -91,7 +197,9 @@ static int handle(cf_config *cfg, cf_aws *aws, const char *payload, size_t len, 
     cf_finding f;
     cf_wf wf;
     const char *step;
-    char db_key[512], db_path[4200], case_dir[4096];
+    char db_key[512], db_path[4200], up_path[4300], case_dir[4096], etag[128] = "",
+                                                                    case_id[CF_CASE_ID_MAX];
+    int exists = 0;
     int rc, have_f = 0, have_wf = 0;
     cf_step_state st = {0};
     memset(&f, 0, sizeof(f));
@@ -114,34 +222,35 @@ static int handle(cf_config *cfg, cf_aws *aws, const char *payload, size_t len, 
         snprintf(db_key, sizeof(db_key), "cases/%s/case.db", id);
         snprintf(case_dir, sizeof(case_dir), "%s/%s", cfg->case_root, id);
         snprintf(db_path, sizeof(db_path), "%s/case.db", case_dir);
+        snprintf(up_path, sizeof(up_path), "%s/case.db.upload", case_dir);
     }
     if ((rc = cf_fs_mkdirs(case_dir, 0750)))
         goto cleanup;
     /* The journal travels through S3 between invocations (each may run on another sandbox). */
-    if (cfg->evidence_bucket) {
-        cf_wf tmp = {0};
-        tmp.aws = aws;
-        tmp.cfg = cfg;
-        unlink(db_path);
-        rc = wf_s3_get_file(&tmp, cfg->evidence_bucket, db_key, db_path);
-        if (rc == CF_ENOTFOUND)
-            rc = CF_OK;
-        if (rc)
-            goto cleanup;
-    }
+    if (cfg->evidence_bucket && (rc = fetch_db(aws, cfg, db_key, db_path, etag, &exists)))
+        goto cleanup;
     if ((rc = cf_wf_open(&wf, cfg, aws, &f, 0)))
         goto cleanup;
     have_wf = 1;
     wf.progress = stderr;
     rc = cf_wf_run_step(&wf, step);
     cf_case_step_get(wf.cs, step, &st);
-    cf_case_exec(wf.cs, "PRAGMA wal_checkpoint(TRUNCATE)");
+    snprintf(case_id, sizeof(case_id), "%s", wf.case_id);
     if (cfg->evidence_bucket) {
-        int urc = wf_s3_put(&wf, cfg->evidence_bucket, db_key, NULL, 0, db_path, NULL, 0, NULL);
+        /* A consistent single-file copy (WAL included) is what travels. */
+        char *sql = sqlite3_mprintf("VACUUM INTO %Q", up_path);
+        int urc;
+        unlink_db(up_path);
+        urc = sql ? cf_case_exec(wf.cs, sql) : CF_ENOMEM;
+        sqlite3_free(sql);
+        if (!urc)
+            urc = store_db(aws, cfg, db_key, up_path, step, etag, exists);
         if (urc && !rc)
             rc = urc;
     }
-    ans = json_pack("{s:s,s:s,s:s}", "case_id", wf.case_id, "step", step, "status",
+    cf_wf_close(&wf);
+    have_wf = 0;
+    ans = json_pack("{s:s,s:s,s:s}", "case_id", case_id, "step", step, "status",
                     st.status[0] ? st.status : "unknown");
     if (!strcmp(st.status, "failed")) {
         const cf_wf_step *s = cf_wf_step_find(step);

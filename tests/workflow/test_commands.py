@@ -6,6 +6,7 @@ test_commands.py SCENARIO   (under tests/lib/with-moto, except `deploy`)
 import http.server
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -80,67 +81,99 @@ def scenario_watch():
     assert left == 1, attrs
 
 
-class FakeRuntime(http.server.BaseHTTPRequestHandler):
-    """The Lambda Runtime API: hands out queued payloads, records responses and errors."""
-    payloads = []
+def fake_runtime(payloads):
+    """A Lambda Runtime API on a free loopback port: hands out payloads, records the answers."""
     answers = []
 
-    def log_message(self, *a):
-        pass
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
 
-    def do_GET(self):
-        if self.path != "/2018-06-01/runtime/invocation/next" or not FakeRuntime.payloads:
-            self.send_response(404)
+        def do_GET(self):
+            if self.path != "/2018-06-01/runtime/invocation/next" or not payloads:
+                self.send_response(404)
+                self.end_headers()
+                return
+            rid, body = payloads.pop(0)
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            return
-        rid, body = FakeRuntime.payloads.pop(0)
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            self.wfile.write(data)
 
-    def do_POST(self):
-        n = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(n).decode()
-        parts = self.path.split("/")
-        FakeRuntime.answers.append((parts[4], parts[5], json.loads(body)))
-        self.send_response(202)
-        self.end_headers()
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(n).decode()
+            parts = self.path.split("/")
+            answers.append((parts[4], parts[5], json.loads(body)))
+            self.send_response(202)
+            self.end_headers()
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, answers
+
+
+def lambda_proc(cfg, srv, n, **extra_env):
+    env = dict(os.environ)
+    env.update(extra_env)
+    env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:%d" % srv.server_port
+    return subprocess.Popen([wfenv.casefile_bin(), "lambda", "--config", cfg,
+                             "--max-invocations", str(n)], env=env)
 
 
 def scenario_lambda():
+    """The custom runtime against a fake Runtime API: one step per invocation, the journal
+    carried in S3, errors posted as such, and the two parallel branches (two runtimes at once)
+    both kept in the journal (conditional write + merge)."""
     info = wfenv.seed(asg=False, tg=False)
     ev = wfenv.event(info["instance"])
-    FakeRuntime.payloads = [
-        ("r1", {"case": {"event": ev}, "step": "triage"}),
-        ("r2", {"case": {"event": ev}, "step": "block_ip"}),
-        ("r3", {"case": {"event": {"nope": 1}}, "step": "triage"}),
-        ("r4", {"case": {"event": ev}, "step": "block_ip"}),
-    ]
-    srv = http.server.HTTPServer(("127.0.0.1", 0), FakeRuntime)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
     tmp = wfenv.tmpdir()
     cfg = wfenv.config(tmp)
-    p = wfenv.run(["lambda", "--config", cfg, "--max-invocations", "4"],
-                  env={"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % srv.server_port})
+    srv, ans1 = fake_runtime([("r1", {"case": {"event": ev}, "step": "triage"}),
+                              ("r2", {"case": {"event": {"nope": 1}}, "step": "triage"}),
+                              ("r3", {"case": {"event": ev}, "step": "no_such_step"})])
+    assert lambda_proc(cfg, srv, 3).wait(timeout=120) == 0
     srv.shutdown()
-    assert p.returncode == 0, p.returncode
-    ans = {a[0]: a for a in FakeRuntime.answers}
+    ans = {a[0]: a for a in ans1}
     assert ans["r1"][1] == "response" and ans["r1"][2]["status"] == "done", ans
-    assert ans["r1"][2]["case_id"].startswith("cf-" + info["instance"])
-    assert ans["r2"][1] == "response" and ans["r2"][2]["step"] == "block_ip", ans
-    assert ans["r3"][1] == "error" and ans["r3"][2]["errorType"].startswith("Casefile."), ans
-    assert ans["r4"][1] == "response", ans
-    # Each invocation carried the journal through S3: block_ip saw triage's output, and the
-    # second block_ip changed nothing.
-    keys = [o["Key"] for o in client("s3").list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert "cases/%s/case.db" % ans["r1"][2]["case_id"] in keys, keys
+    cid = ans["r1"][2]["case_id"]
+    assert cid.startswith("cf-" + info["instance"])
+    assert ans["r2"][1] == "error" and ans["r2"][2]["errorType"] == "Casefile.StepFailed", ans
+    assert ans["r3"][1] == "error", ans
+    # The parallel stage: notify and block_ip in two runtimes at the same time.
+    srv_a, ans_a = fake_runtime([("n1", {"case": {"event": ev}, "step": "notify"})])
+    srv_b, ans_b = fake_runtime([("b1", {"case": {"event": ev}, "step": "block_ip"})])
+    # notify stores its journal 1.5 s late, so block_ip's is already there: the conditional
+    # write must fail and the two be merged (moto's check-then-write is not atomic, so truly
+    # simultaneous stores would not be a fair test of it).
+    # Each runtime has its own /tmp, as two Lambda sandboxes would.
+    pa = lambda_proc(cfg, srv_a, 1, CASEFILE_TEST_LAMBDA_STORE_DELAY_MS="1500",
+                     CASEFILE_CASE_ROOT=os.path.join(tmp, "sandbox-a"))
+    pb = lambda_proc(cfg, srv_b, 1, CASEFILE_CASE_ROOT=os.path.join(tmp, "sandbox-b"))
+    assert pa.wait(timeout=120) == 0 and pb.wait(timeout=120) == 0
+    srv_a.shutdown()
+    srv_b.shutdown()
+    assert ans_a[0][1] == "response" and ans_b[0][1] == "response", (ans_a, ans_b)
+    # A repeated block_ip changes nothing.
+    srv, ans2 = fake_runtime([("b2", {"case": {"event": ev}, "step": "block_ip"})])
+    assert lambda_proc(cfg, srv, 1).wait(timeout=120) == 0
+    srv.shutdown()
+    assert ans2[0][1] == "response" and ans2[0][2]["status"] == "done", ans2
+    db_path = os.path.join(tmp, "journal.db")
+    client("s3").download_file(BUCKET, "cases/%s/case.db" % cid, db_path)
+    db = sqlite3.connect(db_path)
+    steps = dict(db.execute("SELECT name, status FROM steps").fetchall())
+    assert steps == {"triage": "done", "notify": "done", "block_ip": "done"}, steps
+    calls = sorted(r[0] for r in db.execute("SELECT call FROM actions WHERE result='ok'"))
+    assert calls.count("ec2:CreateNetworkAclEntry") == 2 and "ses:SendEmail" in calls, calls
+    db.close()
     denies = [e for e in client("ec2").describe_network_acls(NetworkAclIds=[info["acl"]])
               ["NetworkAcls"][0]["Entries"] if e["RuleAction"] == "deny" and
               e["RuleNumber"] != 32767]
     assert len(denies) == 2 and all(e["CidrBlock"] == ATTACKER + "/32" for e in denies), denies
+    assert int(client("ses").get_send_quota()["SentLast24Hours"]) == 1
 
 
 def scenario_deploy():
