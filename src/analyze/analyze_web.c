@@ -409,7 +409,7 @@ int cf_load_web(cf_load_ctx *ctx, int alb)
                             &ws.ins)))
         goto cleanup;
     /* a big page cache for the bulk insert: pages are written once, at commit */
-    sqlite3_exec(ctx->db, "PRAGMA cache_size=-262144", NULL, NULL, NULL);
+    sqlite3_exec(ctx->db, "PRAGMA cache_size=-16384", NULL, NULL, NULL);
     ctx->table_state = &ws;
     rc = cf_lines_each(ctx, alb ? on_alb : on_clf);
     sqlite3_exec(ctx->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
