@@ -445,6 +445,48 @@ static void test_analyze_load_cloudtrail_dedup(void **state)
     json_decref(lookup);
 }
 
+static void test_analyze_load_cloudtrail_fast_path(void **state)
+{
+    fx *f = *state;
+    cf_analyze_stats st;
+    char p[256], *v;
+    static const char doc[] =
+        "{\"Records\": [5, {\"eventID\": \"a\", \"eventName\": \"Create\\u0055ser\", "
+        "\"eventTime\": \"2026-11-27T20:30:00Z\", \"readOnly\": false, \"userIdentity\": "
+        "{\"type\": \"IAMUser\", \"userName\": \"ev\\u00e9l\\\"x\", \"arn\": "
+        "\"arn:aws:iam::1:user\\/x\", \"sessionContext\": {\"sessionIssuer\": {\"arn\": "
+        "\"issuer\"}}}, \"requestParameters\": {\"userName\": \"evil\", \"n\": [1, 2.5e3, "
+        "null, true]}, \"responseElements\": null},"
+        " {\"eventID\": \"b\", \"eventName\": \"ListUsers\", \"readOnly\": true},"
+        " {\"eventID\": \"c\", \"eventName\": \"ListRoles\", \"readOnly\": true, "
+        "\"errorCode\": \"AccessDenied\"}], \"extra\": {}}";
+    memset(&st, 0, sizeof(st));
+    snprintf(p, sizeof(p), "%s/ct.json", f->dir);
+    puts_file(f->dir, "ct.json", doc);
+    assert_int_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_OK);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events"), 3);
+    v = text(f->c, "SELECT event_name || '|' || user_name || '|' || arn || '|' || session_issuer"
+                   " || '|' || read_only || '|' || json_extract(request_parameters, '$.n[1]') ||"
+                   " '|' || (response_elements IS NULL) || '|' || json_valid(event)"
+                   " FROM cloudtrail_events WHERE event_id = 'a'");
+    assert_string_equal(v, "CreateUser|ev\xc3\xa9l\"x|arn:aws:iam::1:user/x|issuer|0|2500.0|1|1");
+    free(v);
+    /* the whole record for mutating or failed calls only */
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events WHERE event IS NULL"), 1);
+    /* a truncated log file loads nothing */
+    snprintf(p, sizeof(p), "%s/ct2.json", f->dir);
+    puts_file(f->dir, "ct2.json",
+              "{\"Records\": [{\"eventID\": \"z\", \"eventName\": \"X\"}, "
+              "{\"eventID\": \"y\", \"eventName\": \"Y");
+    assert_int_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_EPARSE);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events"), 3);
+    /* invalid escapes and bare control characters are refused too */
+    snprintf(p, sizeof(p), "%s/ct3.json", f->dir);
+    puts_file(f->dir, "ct3.json", "{\"Records\": [{\"eventID\": \"q\\x41\"}]}");
+    assert_int_not_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_OK);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events"), 3);
+}
+
 static void test_analyze_load_host_artifacts(void **state)
 {
     fx *f = *state;
@@ -625,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_analyze_load_deep_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_jsonl_columns_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_cloudtrail_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_analyze_load_cloudtrail_fast_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_host_artifacts, setup, teardown),
         cmocka_unit_test(test_analyze_detect_types),
         cmocka_unit_test_setup_teardown(test_analyze_timeline_and_narrative, setup, teardown),
