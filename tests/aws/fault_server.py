@@ -29,6 +29,7 @@ REQUESTS = {}
 CREATED = {}
 TOKENS = {}  # (id, client token) -> instance id
 AGENTS = []  # User-Agent of every request, in order
+SIGNED = []  # whether each request had an Authorization header
 PROXIED = []  # absolute-form request targets (proxy use)
 
 OK_XML = (b'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
@@ -90,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
         data = self.body()
         with LOCK:
             AGENTS.append(self.headers.get("User-Agent", ""))
+            SIGNED.append("Authorization" in self.headers)
         if self.path.startswith("http://"):  # absolute form: we are being used as a proxy
             with LOCK:
                 REQUESTS[("proxy", "via")] = REQUESTS.get(("proxy", "via"), 0) + 1
@@ -102,6 +104,7 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 doc = {"requests": REQUESTS.get(key, 0), "created": CREATED.get(key, 0),
                        "last_user_agent": AGENTS[-2] if len(AGENTS) > 1 else "",
+                       "last_signed": SIGNED[-2] if len(SIGNED) > 1 else None,
                        "last_proxied": PROXIED[-1] if PROXIED else ""}
             return self.send(200, json.dumps(doc).encode(), "application/json")
         if len(parts) < 2:

@@ -108,12 +108,13 @@ static size_t sink(char *p, size_t s, size_t n, void *ud)
     return s * n;
 }
 
-static json_int_t stat_of(const char *scenario, const char *id, const char *field)
+/* The server's stats for a scenario (new reference). The "last_*" fields describe the request
+ * before the stats request itself. */
+static json_t *stats(const char *scenario, const char *id)
 {
     char url[512];
     cf_buf b = CF_BUF_INIT(4096);
     json_t *j = NULL;
-    json_int_t v;
     CURL *h = curl_easy_init();
     snprintf(url, sizeof(url), "%s/stats/%s/%s", base, scenario, id);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -122,9 +123,15 @@ static json_int_t stat_of(const char *scenario, const char *id, const char *fiel
     assert_int_equal(curl_easy_perform(h), CURLE_OK);
     curl_easy_cleanup(h);
     assert_int_equal(cf_json_parse(b.data, b.len, &j), 0);
-    v = json_integer_value(json_object_get(j, field));
-    json_decref(j);
     cf_buf_release(&b);
+    return j;
+}
+
+static json_int_t stat_of(const char *scenario, const char *id, const char *field)
+{
+    json_t *j = stats(scenario, id);
+    json_int_t v = json_integer_value(json_object_get(j, field));
+    json_decref(j);
     return v;
 }
 
@@ -353,25 +360,37 @@ static void test_user_agent(void **state)
 {
     cf_aws *aws = client("throttle", "ua", 5, 5000, 0);
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    char *ua;
-    cf_buf b = CF_BUF_INIT(4096);
-    CURL *h = curl_easy_init();
-    char url[512];
-    json_t *j = NULL;
+    json_t *j;
     (void)state;
     assert_int_equal(sts_call(aws, &r), 0);
-    snprintf(url, sizeof(url), "%s/stats/throttle/ua", base);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    curl_easy_cleanup(h);
-    assert_int_equal(cf_json_parse(b.data, b.len, &j), 0);
-    ua = strdup(cf_json_str(j, "last_user_agent"));
-    assert_true(strncmp(ua, "casefile/", 9) == 0);
-    free(ua);
+    j = stats("throttle", "ua");
+    assert_true(strncmp(cf_json_str(j, "last_user_agent"), "casefile/", 9) == 0);
+    assert_true(json_is_true(json_object_get(j, "last_signed")));
     json_decref(j);
-    cf_buf_release(&b);
+    cf_aws_response_release(&r);
+    cf_aws_free(aws);
+}
+
+static void test_unsigned_client(void **state)
+{
+    cf_aws_options o = CF_AWS_OPTIONS_INIT;
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    cf_aws *aws = NULL;
+    char url[512];
+    (void)state;
+    clean_env(); /* no credentials anywhere: an unsigned client does not need any */
+    snprintf(url, sizeof(url), "%s/reset/unsigned", base);
+    o.endpoint_url = url;
+    o.no_credentials = 1;
+    o.base_delay_ms = 10;
+    assert_int_equal(cf_aws_new(&aws, &o), 0);
+    assert_int_equal(sts_call(aws, &r), 0);
+    assert_int_equal(r.attempts, 2);
+    {
+        json_t *j = stats("reset", "unsigned");
+        assert_true(json_is_false(json_object_get(j, "last_signed")));
+        json_decref(j);
+    }
     cf_aws_response_release(&r);
     cf_aws_free(aws);
 }
@@ -535,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup(test_hostile_success_bodies, with_keys),
         cmocka_unit_test_setup(test_client_token_not_duplicated, with_keys),
         cmocka_unit_test_setup(test_user_agent, with_keys),
+        cmocka_unit_test_setup(test_unsigned_client, with_keys),
         cmocka_unit_test_setup(test_proxy_from_environment, with_keys),
         cmocka_unit_test_setup(test_tls_verified, with_keys),
         cmocka_unit_test_setup(test_creds_container, without_keys),
