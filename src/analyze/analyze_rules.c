@@ -56,6 +56,7 @@ static const char *const volatile_tables[] = {"system",
                                               "case_instance_ips",
                                               "case_window",
                                               "evidence",
+                                              "anomalies",
                                               NULL};
 
 static char *trim(char *s)

@@ -59,6 +59,7 @@ static const char *const analyze_schema =
     " time);"
     "CREATE TABLE IF NOT EXISTS kernel_modules(bundle_id INTEGER, name, size, refcount, deps,"
     " state, taint, signed);"
+    "CREATE TABLE IF NOT EXISTS anomalies(bundle_id INTEGER, kind, pid, detail);"
     "CREATE TABLE IF NOT EXISTS mounts(bundle_id INTEGER);"
     "CREATE TABLE IF NOT EXISTS interfaces(bundle_id INTEGER);"
     "CREATE TABLE IF NOT EXISTS routes(bundle_id INTEGER);"
