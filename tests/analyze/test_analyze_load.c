@@ -606,10 +606,26 @@ static void test_analyze_timeline_and_narrative(void **state)
     assert_int_equal(count(f->c, "SELECT count(*) FROM narrative WHERE phase = 'persistence'"), 1);
     assert_int_equal(count(f->c, "SELECT count(*) FROM narrative WHERE phase = 'response'"), 1);
     assert_int_equal(count(f->c, "SELECT count(*) FROM narrative WHERE evidence IS NULL"), 0);
+    /* casefile's own actions.jsonl from a cloud bundle: cloud_actions, and on the timeline only
+     * when the core actions table does not hold the same call already */
+    {
+        char ap[256];
+        snprintf(ap, sizeof(ap), "%s/actions.jsonl", f->dir);
+        puts_file(f->dir, "actions.jsonl",
+                  "{\"time\": \"2026-11-27T20:40:00Z\", \"step\": \"isolate\", \"call\":"
+                  " \"ec2:ModifyNetworkInterfaceAttribute\", \"target\": \"eni-1\", \"result\":"
+                  " \"ok\", \"request_id\": \"r-9\"}\n");
+        assert_int_equal(cf_analyze_load_file(f->c, ap, CF_FILE_AUTO, &o, &st), CF_OK);
+        assert_int_equal(count(f->c, "SELECT count(*) FROM cloud_actions WHERE call LIKE"
+                                     " 'ec2:Modify%' AND time = '2026-11-27T20:40:00.000000Z'"),
+                         1);
+        assert_int_equal(cf_analyze_finish(f->c, &o, &n), CF_OK);
+        assert_int_equal(count(f->c, "SELECT count(*) FROM timeline WHERE source = 'casefile'"), 2);
+    }
     /* the whole analysis again changes nothing */
     assert_int_equal(cf_analyze_finish(f->c, &o, &n), CF_OK);
     assert_int_equal(n, 3);
-    assert_int_equal(count(f->c, "SELECT count(*) FROM timeline"), 6);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM timeline"), 7);
     assert_int_equal(count(f->c, "SELECT count(*) FROM detections WHERE evidence = '[]'"), 0);
 }
 
