@@ -99,7 +99,8 @@ typedef struct cf_aws_options {
     }
 
 /* Creates a client; resolves region, profile and retry settings now, credentials lazily (first
- * call). *out is owned by the caller (cf_aws_free). Fails with CF_EINVAL on a bad config file. */
+ * call). *out is owned by the caller (cf_aws_free). Fails with CF_EPARSE / CF_ETOOBIG on a
+ * malformed config or credentials file, CF_EINVAL on a bad setting or an unknown named profile. */
 int cf_aws_new(cf_aws **out, const cf_aws_options *opts);
 void cf_aws_free(cf_aws *aws); /* accepts NULL; no call may be in flight */
 
@@ -119,7 +120,7 @@ typedef struct cf_aws_credentials {
     char secret_access_key[129];
     char session_token[4097]; /* "" when none */
     int64_t expiration_ns;    /* 0 when they never expire */
-    char source[32];          /* "env", "profile", "assume-role", "container", "imds", ... */
+    char source[32]; /* "env", "profile", "config", "process", "assume-role", "container", "imds" */
 } cf_aws_credentials;
 
 /* Current credentials (resolved through the chain on first use, refreshed when within 5 minutes
