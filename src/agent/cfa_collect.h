@@ -76,6 +76,10 @@ struct cfa_ctx {
     struct cfa_netns netns[CFA_MAX_NETNS];
     size_t nnetns;
     size_t nbinaries;
+    /* hidden-process probe: threads counted in the listed processes vs the kernel's count */
+    int64_t threads_listed, threads_kernel;
+    const char *probe_done; /* "none", "skipped", "auto", "full" */
+    uint32_t probe_limit;
     char (*copied)[CFA_SHA256_HEX];
 
     struct cfa_file t_anomalies;

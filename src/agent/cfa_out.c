@@ -516,7 +516,7 @@ int cfa_bundle_finish(struct cfa_bundle *b, const char *json, size_t len)
     if (b->mode == CFA_OUT_DIR) {
         fd = openat(b->dirfd, "manifest.json.tmp",
                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0 || write_all(fd, json, len) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0)
+        if (fd < 0 || write_all(fd, json, len) < 0 || write_all(fd, "\n", 1) < 0)
             rc = -1;
         if (fd >= 0)
             close(fd);

@@ -149,7 +149,8 @@ int cfa_parse_stat(const char *buf, size_t n, struct cfa_stat *st)
     st->state = f[0].p[0];
     if (cfa_span_i64(f[1], &st->ppid) < 0 || cfa_span_i64(f[2], &st->pgrp) < 0 ||
         cfa_span_i64(f[3], &st->session) < 0 || cfa_span_i64(f[4], &st->tty_nr) < 0 ||
-        cfa_span_i64(f[17], &st->num_threads) < 0 || cfa_span_u64(f[19], 10, &u) < 0)
+        cfa_span_i64(f[17], &st->num_threads) < 0 || cfa_span_u64(f[19], 10, &u) < 0 ||
+        cfa_span_u64(f[6], 10, &st->flags) < 0)
         return -1;
     st->starttime = u;
     if (cfa_span_u64(f[20], 10, &st->vsize) < 0 || cfa_span_i64(f[21], &st->rss_pages) < 0)

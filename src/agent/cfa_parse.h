@@ -30,9 +30,10 @@ struct cfa_stat {
     struct cfa_span comm;
     char state;
     int64_t ppid, pgrp, session, tty_nr;
-    uint64_t starttime, vsize;
+    uint64_t flags, starttime, vsize;
     int64_t rss_pages, num_threads;
 };
+#define CFA_PF_KTHREAD 0x00200000u /* stat flags: a kernel thread (no user memory or files) */
 int cfa_parse_stat(const char *buf, size_t n, struct cfa_stat *st);
 
 /* /proc/<pid>/status (the keys casefile uses). have_* say which were present. */

@@ -211,6 +211,28 @@ static int probe_pid(struct cfa_ctx *c, uint32_t pid, double listed_at)
     return 1;
 }
 
+/* The kernel's count of tasks (threads) from /proc/loadavg ("1/234": running/total), or -1. */
+static int64_t kernel_threads(struct cfa_ctx *c)
+{
+    char path[4096];
+    struct cfa_span f[5], a, b;
+    uint64_t v;
+    const char *slash;
+    if (cfa_path(c, path, sizeof(path), "/proc/loadavg") < 0 || cfa_slurp(path, &c->rb, 256) < 0 ||
+        cfa_fields((struct cfa_span){c->rb.p, c->rb.len}, f, 5) < 4)
+        return -1;
+    slash = memchr(f[3].p, '/', f[3].n);
+    if (!slash)
+        return -1;
+    a.p = f[3].p;
+    a.n = (size_t)(slash - f[3].p);
+    b.p = slash + 1;
+    b.n = f[3].n - a.n - 1;
+    if (cfa_span_u64(a, 10, &v) < 0 || cfa_span_u64(b, 10, &v) < 0 || v > INT64_MAX)
+        return -1;
+    return (int64_t)v;
+}
+
 /* Seconds since boot (CLOCK_BOOTTIME, the clock of /proc/<pid>/stat starttime). */
 static double boottime_now(void)
 {
@@ -650,7 +672,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
 {
     char path[4096], link[4096], src[64], tbuf[40], ttybuf[32];
     char fd012[3][512] = {"", "", ""};
-    int dfd = -1, rc, exe_fd = -1, suspicious = 0, exited = 0;
+    int dfd = -1, rc, exe_fd = -1, suspicious = 0, exited = 0, kthread = 0;
     struct cfa_stat st;
     struct cfa_status ss;
     struct stat sb;
@@ -714,6 +736,9 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         cfa_jw_cstr(pjw, "tty", tty_name(st.tty_nr, ttybuf, sizeof(ttybuf)));
         cfa_jw_int(pjw, "pgrp", st.pgrp);
         cfa_jw_int(pjw, "session", st.session);
+        kthread = (st.flags & CFA_PF_KTHREAD) != 0;
+        if (!hidden && st.num_threads > 0)
+            c->threads_listed += st.num_threads;
     }
 
     rc = cfa_slurpat(dfd, "status", &c->rb, 64 * 1024);
@@ -732,6 +757,14 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         exited = 1;
     }
 
+    if (kthread) {
+        /* a kernel thread has no command line, environment, executable, files or user
+         * mappings: skip a dozen syscalls each (they are half the processes of a quiet host) */
+        cfa_jw_bool(pjw, "kernel_thread", 1);
+        cfa_jw_arr_begin(pjw, "cmdline");
+        cfa_jw_arr_end(pjw);
+        goto cleanup;
+    }
     rc = cfa_slurpat(dfd, "cmdline", &c->rb, CFA_CMDLINE_MAX);
     if (rc == 0) {
         size_t start = 0, len = c->rb.len;
@@ -855,10 +888,19 @@ int cfa_collect_processes(struct cfa_ctx *c)
     list_pids(c, &pids, &npids);
     for (i = 0; i < npids; i++)
         collect_one(c, &t, &pjw, pids[i], 0);
-    if (c->probe != CFA_PROBE_NONE) {
+    c->probe_done = "none";
+    c->threads_kernel = kernel_threads(c);
+    if (c->probe == CFA_PROBE_AUTO && c->threads_kernel > 0 &&
+        c->threads_kernel == c->threads_listed) {
+        /* every task the kernel counts is in a listed process: nothing is hidden from the
+         * listing, no need to probe tens of thousands of pids */
+        c->probe_done = "skipped";
+    } else if (c->probe != CFA_PROBE_NONE) {
         uint32_t *cand = NULL, *again = NULL;
         size_t ncand = 0, candcap = 0, nagain = 0;
         limit = probe_limit(c, pids, npids);
+        c->probe_done = c->probe == CFA_PROBE_FULL ? "full" : "auto";
+        c->probe_limit = limit;
         for (pid = 1; pid < limit; pid++)
             if (!pid_listed(pids, npids, pid) && probe_pid(c, pid, listed_at))
                 if (push_pid(&cand, &ncand, &candcap, pid) < 0)

@@ -136,6 +136,14 @@ int cfa_collect_system(struct cfa_ctx *c, const char *imds_json)
     if (imds_json)
         cfa_jw_raw(&c->jw, imds_json, strlen(imds_json)); /* built by cfa_imds, starts with ',' */
     cfa_jw_int(&c->jw, "collector_pid", c->self_pid);
+    if (c->probe_done) {
+        cfa_jw_cstr(&c->jw, "pid_probe", c->probe_done);
+        if (c->probe_limit)
+            cfa_jw_uint(&c->jw, "pid_probe_limit", c->probe_limit);
+        cfa_jw_int(&c->jw, "threads_listed", c->threads_listed);
+        if (c->threads_kernel >= 0)
+            cfa_jw_int(&c->jw, "threads_kernel", c->threads_kernel);
+    }
     cfa_jw_bool(&c->jw, "live", c->live);
     cfa_jw_obj_end(&c->jw);
     cfa_table_emit(&t, &c->jw, "system");

@@ -249,6 +249,27 @@ def test_agent_fixture_hidden_pid():
     check(procs[666]["exe"] == "/dev/shm/.x/rootkitd", "exe")
 
 
+def test_agent_fixture_probe_gate():
+    """Auto mode probes only when the kernel counts more tasks than the listing shows."""
+    root = tmpdir("gate")
+    base_tree(root)
+    add_process(root, 1, comm="init")
+    add_process(root, 2, comm="sshd")
+    add_process(root, 300, comm="hidden")
+    write(root, "proc/.casefile-listing", "1\n2\n")
+    write(root, "proc/loadavg", "0.00 0.01 0.05 1/2 300\n")  # 2 tasks: both listed
+    _, t, _ = collect(root)
+    check(t["system"][0]["pid_probe"] == "skipped" and 300 not in by_pid(t["processes"]),
+          "counts agree: probe skipped %r" % t["system"][0])
+    write(root, "proc/loadavg", "0.00 0.01 0.05 1/3 300\n")  # one task more than listed
+    _, t, _ = collect(root)
+    check(t["system"][0]["pid_probe"] == "auto" and by_pid(t["processes"])[300]["hidden"],
+          "counts differ: probed %r" % t["system"][0])
+    _, t, _ = collect(root, "--probe-all-pids")
+    check(t["system"][0]["pid_probe"] == "full" and t["system"][0]["pid_probe_limit"] == 5000,
+          "full probe")
+
+
 def test_agent_fixture_no_probe():
     _, t, _ = collect(hostile_tree(), "--no-probe")
     check(666 not in by_pid(t["processes"]), "--no-probe does not probe")
