@@ -7,6 +7,7 @@
  *                            (artifacts/<host path> for artifacts; "@@" at a line start is "@")
  *   @expect RULE_ID...       the exact set of rules that must fire (none when absent)
  *   @tamper PATH             after the manifest is written, PATH is changed (hash mismatch)
+ *   @manifest {JSON}         merged into the manifest's top level (e.g. the collector's pid)
  *   # ...                    a comment (outside @file sections)
  *
  * The runner writes the bundle with a manifest (sha256 of each file), loads it through
@@ -104,6 +105,16 @@ static int write_fixture(const char *fixture, const char bdir[1024], char *expec
                     *v++ = '\0';
                     json_object_set_new(info, k, json_string(v));
                 }
+            } else if (!strncmp(line, "@manifest ", 10)) {
+                json_t *extra = json_loads(line + 10, 0, NULL);
+                if (!json_is_object(extra)) {
+                    json_decref(extra);
+                    rc = -1;
+                    break;
+                }
+                json_object_update(man, extra);
+                json_decref(extra);
+                files = json_object_get(man, "files");
             } else if (!strncmp(line, "@tamper ", 8) && ntamper < 8) {
                 tamper[ntamper++] = line + 8;
             } else if (!strncmp(line, "@expect", 7)) {
