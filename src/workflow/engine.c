@@ -323,7 +323,7 @@ cleanup:
 
 int cf_wf_reopen(cf_wf *wf, cf_config *cfg, cf_aws *aws, const char *case_dir)
 {
-    char *raw = NULL, *path_db = NULL;
+    char *raw = NULL;
     json_t *j = NULL;
     char dbpath[4200];
     int rc;
@@ -352,7 +352,6 @@ int cf_wf_reopen(cf_wf *wf, cf_config *cfg, cf_aws *aws, const char *case_dir)
     rc = load_outputs(wf);
 cleanup:
     free(raw);
-    free(path_db);
     json_decref(j);
     return rc;
 }

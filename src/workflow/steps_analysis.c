@@ -21,7 +21,6 @@
 
 /* ---- raw e-mail through SES v2 ------------------------------------------------------------- */
 
-int wf_send_raw_email(cf_wf *wf, const void *mime, size_t len, char *request_id_out);
 int wf_send_raw_email(cf_wf *wf, const void *mime, size_t len, char *request_id_out)
 {
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
@@ -81,7 +80,6 @@ static size_t split_recipients(const char *csv, char *buf, size_t cap, const cha
 
 /* The L1 alert as the report part renders it (raw MIME); CF_ENOTFOUND when that part is not
  * built (notify then sends a plain-text e-mail). */
-int wf_alert_mime(cf_wf *wf, cf_buf *out);
 int wf_alert_mime(cf_wf *wf, cf_buf *out)
 {
 #ifdef CF_HAVE_REPORT

@@ -337,11 +337,6 @@ static json_t *recipients_json(const char *csv)
     return arr;
 }
 
-int wf_alert_mime(cf_wf *wf, cf_buf *out);
-int wf_send_raw_email(cf_wf *wf, const void *mime, size_t len, char *request_id_out);
-
-/* Sends one e-mail through SES v2 (Simple content). request_id_out: cap 128. */
-int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out);
 int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out)
 {
     cf_aws_response r = CF_AWS_RESPONSE_INIT;

@@ -34,6 +34,14 @@ int wf_add_case_tags(cf_wf *wf, cf_aws_params *p, const char *prefix, const char
 /* Text of the element at path under node, or "" (never NULL). */
 const char *wf_xml(xmlNode *node, const char *path);
 
+/* E-mail through SES v2 SendEmail (request_id_out: cap 128). Simple text content: */
+int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out);
+/* A raw MIME message (at most 10 MiB), base64 in Content.Raw.Data: */
+int wf_send_raw_email(cf_wf *wf, const void *mime, size_t len, char *request_id_out);
+/* The L1 alert rendered by the report part (raw MIME appended to out); CF_ENOTFOUND when that
+ * part is not built. */
+int wf_alert_mime(cf_wf *wf, cf_buf *out);
+
 /* Sleeps ms milliseconds. */
 void wf_sleep_ms(int ms);
 

@@ -369,11 +369,48 @@ def scenario_disk():
     assert wfenv.state_dump(info) == before
 
 
+def scenario_profile():
+    """swap_profile: the instance profile replaced by the quarantine one, the old role's sessions
+    revoked (inline deny on aws:TokenIssueTime); asg_action=detach takes it out of its group."""
+    iam = client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]})
+    for name in ("web-role", "quarantine-role"):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+        iam.create_instance_profile(InstanceProfileName=name.replace("role", "profile"))
+        iam.add_role_to_instance_profile(InstanceProfileName=name.replace("role", "profile"),
+                                         RoleName=name)
+    info = wfenv.seed(tg=False)
+    ec2 = client("ec2")
+    ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "web-profile"},
+                                       InstanceId=info["instance"])
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, swap_profile=True, quarantine_profile="quarantine-profile",
+                       asg_action="detach", volatile_timeout_s=0)
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"]))
+    p = wfenv.run(["respond", ev, "--config", cfg], check=1)  # volatile: no executor
+    assocs = ec2.describe_iam_instance_profile_associations(Filters=[
+        {"Name": "instance-id", "Values": [info["instance"]]}])["IamInstanceProfileAssociations"]
+    assert len(assocs) == 1 and assocs[0]["IamInstanceProfile"]["Arn"].endswith(
+        "/quarantine-profile"), assocs
+    names = iam.list_role_policies(RoleName="web-role")["PolicyNames"]
+    assert len(names) == 1 and names[0].startswith("casefile-revoke-cf-"), names
+    doc = iam.get_role_policy(RoleName="web-role", PolicyName=names[0])["PolicyDocument"]
+    if isinstance(doc, str):
+        doc = json.loads(doc)
+    st = doc["Statement"][0]
+    assert st["Effect"] == "Deny" and "aws:TokenIssueTime" in st["Condition"]["DateLessThan"]
+    asg = client("autoscaling").describe_auto_scaling_instances(InstanceIds=[info["instance"]])
+    assert asg["AutoScalingInstances"] == [], asg
+    assert "replace the instance profile" in p.stderr and "detach it from" in p.stderr
+
+
 def main(argv):
     name = argv[1] if len(argv) > 1 else ""
     fn = globals().get("scenario_" + name)
     if not fn:
-        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input|disk",
+        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input|disk|profile",
               file=sys.stderr)
         return 2
     fn()
