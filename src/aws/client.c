@@ -356,6 +356,9 @@ int cf_aws_endpoint(cf_aws *aws, const cf_aws_service *svc, char *out, size_t ca
         n = strncmp(aws->region, "cn-", 3) == 0
                 ? snprintf(out, cap, "https://%s.cn-north-1.%s", svc->endpoint_prefix, suffix)
                 : snprintf(out, cap, "https://%s.%s", svc->endpoint_prefix, suffix);
+    } else if (!aws->region[0] && svc == &cf_aws_svc_sts) {
+        /* STS without a region (an assume-role profile with none): the global endpoint */
+        n = snprintf(out, cap, "https://sts.amazonaws.com");
     } else {
         if (!aws->region[0])
             return cf_error_set(CF_EINVAL, "no AWS region configured (set AWS_REGION or the "

@@ -558,6 +558,14 @@ static void test_aws_endpoint_rules(void **state)
     endpoint_is(aws, &cf_aws_svc_elbv2, "https://elasticloadbalancing.eu-west-3.amazonaws.com");
     endpoint_is(aws, &cf_aws_svc_iam, "https://iam.amazonaws.com");
     endpoint_is(aws, &cf_aws_svc_sts, "https://sts.eu-west-3.amazonaws.com");
+    cf_aws_free(aws);
+    unsetenv("AWS_REGION"); /* no region: STS falls back to its global endpoint, others fail */
+    assert_int_equal(cf_aws_new(&aws, NULL), 0);
+    endpoint_is(aws, &cf_aws_svc_sts, "https://sts.amazonaws.com");
+    {
+        char url[128];
+        assert_int_equal(cf_aws_endpoint(aws, &cf_aws_svc_ec2, url, sizeof(url)), CF_EINVAL);
+    }
     assert_false(cf_aws_endpoint_overridden(aws, &cf_aws_svc_s3));
     cf_aws_free(aws);
     setenv("AWS_REGION", "cn-north-1", 1);
