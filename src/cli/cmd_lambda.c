@@ -89,10 +89,10 @@ static void unlink_db(const char *path)
 {
     char p[4300];
     unlink(path);
-    snprintf(p, sizeof(p), "%s-wal", path);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s-shm", path);
-    unlink(p);
+    if ((size_t)snprintf(p, sizeof(p), "%s-wal", path) < sizeof(p))
+        unlink(p);
+    if ((size_t)snprintf(p, sizeof(p), "%s-shm", path) < sizeof(p))
+        unlink(p);
 }
 
 /* Downloads the case journal (if any) into path; etag (cap 128) and *exists describe it. */
@@ -163,7 +163,8 @@ static int store_db(cf_aws *aws, cf_config *cfg, const char *key, const char *pa
     memset(&tmp, 0, sizeof(tmp));
     tmp.aws = aws;
     tmp.cfg = cfg;
-    snprintf(latest, sizeof(latest), "%s.latest", path);
+    if ((size_t)snprintf(latest, sizeof(latest), "%s.latest", path) >= sizeof(latest))
+        return cf_error_set(CF_ETOOBIG, "case path too long");
     /* Test hook: hold the store back so another invocation stores first (tests/workflow). */
     if (getenv("CASEFILE_TEST_LAMBDA_STORE_DELAY_MS"))
         wf_sleep_ms(atoi(getenv("CASEFILE_TEST_LAMBDA_STORE_DELAY_MS")));
