@@ -124,6 +124,9 @@ int cfa_path(const struct cfa_ctx *c, char *out, size_t outlen, const char *fmt,
 /* Reads up to max bytes of a file into rb (NUL-terminated). 0 or -errno. */
 int cfa_slurp(const char *path, struct cfa_rbuf *rb, size_t max);
 int cfa_slurpat(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max);
+/* Same for files the kernel renders whole in one read (/proc/<pid>/stat, status, cmdline,
+ * cgroup): a short read ends it. */
+int cfa_slurpat_show(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max);
 void cfa_rbuf_release(struct cfa_rbuf *rb);
 /* RFC 3339 UTC with `digits` fractional digits (0..9). out >= 40 bytes. */
 void cfa_format_time(int64_t sec, long nsec, int digits, char *out, size_t outlen);

@@ -700,7 +700,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
     }
 
     /* stat first: if it is gone, the process exited after the listing */
-    rc = cfa_slurpat(dfd, "stat", &c->rb, 64 * 1024);
+    rc = cfa_slurpat_show(dfd, "stat", &c->rb, 64 * 1024);
     if (rc == -ENOENT || rc == -ESRCH) {
         exited = 1;
         goto cleanup;
@@ -741,7 +741,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
             c->threads_listed += st.num_threads;
     }
 
-    rc = cfa_slurpat(dfd, "status", &c->rb, 64 * 1024);
+    rc = cfa_slurpat_show(dfd, "status", &c->rb, 64 * 1024);
     if (rc == 0 && cfa_parse_status(c->rb.p, c->rb.len, &ss) == 0) {
         if (ss.have_uid) {
             cfa_jw_uint(pjw, "uid", ss.uid[0]);
@@ -765,7 +765,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         cfa_jw_arr_end(pjw);
         goto cleanup;
     }
-    rc = cfa_slurpat(dfd, "cmdline", &c->rb, CFA_CMDLINE_MAX);
+    rc = cfa_slurpat_show(dfd, "cmdline", &c->rb, CFA_CMDLINE_MAX);
     if (rc == 0) {
         size_t start = 0, len = c->rb.len;
         cfa_jw_arr_begin(pjw, "cmdline");
@@ -826,7 +826,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
                 note_netns(c, ino, pid);
         }
     }
-    if (cfa_slurpat(dfd, "cgroup", &c->rb, 4096) == 0 && c->rb.len) {
+    if (cfa_slurpat_show(dfd, "cgroup", &c->rb, 4096) == 0 && c->rb.len) {
         const char *pos = c->rb.p, *end = c->rb.p + c->rb.len;
         struct cfa_span line, v2 = {NULL, 0};
         while (cfa_next_line(&pos, end, &line))

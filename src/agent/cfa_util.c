@@ -43,7 +43,7 @@ static int rbuf_reserve(struct cfa_rbuf *rb, size_t want)
     return 0;
 }
 
-int cfa_slurpat(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max)
+static int slurp(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max, int show)
 {
     int fd, rc = 0;
     rb->len = 0;
@@ -82,9 +82,11 @@ int cfa_slurpat(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max)
         if (r == 0)
             break;
         rb->len += (size_t)r;
-        /* a short read of a regular file or a /proc show-file is its end: saves a syscall
-         * per file on hosts with thousands of processes */
-        if ((size_t)r < room && rb->len < max)
+        /* a short read of a single-record /proc file (stat, status, cmdline: the kernel
+         * renders it whole) is its end: saves a syscall per file on hosts with thousands of
+         * processes. Multi-record seq files (iomem, ...) return a page at a time, so the
+         * general case reads to EOF. */
+        if (show && (size_t)r < room && rb->len < max)
             break;
     }
     close(fd);
@@ -92,9 +94,19 @@ int cfa_slurpat(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max)
     return rc;
 }
 
+int cfa_slurpat(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max)
+{
+    return slurp(dirfd, name, rb, max, 0);
+}
+
+int cfa_slurpat_show(int dirfd, const char *name, struct cfa_rbuf *rb, size_t max)
+{
+    return slurp(dirfd, name, rb, max, 1);
+}
+
 int cfa_slurp(const char *path, struct cfa_rbuf *rb, size_t max)
 {
-    return cfa_slurpat(AT_FDCWD, path, rb, max);
+    return slurp(AT_FDCWD, path, rb, max, 0);
 }
 
 void cfa_rbuf_release(struct cfa_rbuf *rb)
