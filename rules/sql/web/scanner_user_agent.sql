@@ -5,8 +5,9 @@
 -- phase: initial_access
 -- evidence: web_requests
 -- Match the distinct user agents (few) rather than every request.
-WITH ua AS MATERIALIZED (
-  SELECT user_agent FROM (SELECT DISTINCT user_agent FROM web_requests)
+WITH d AS MATERIALIZED (SELECT DISTINCT user_agent FROM web_requests),
+ua AS MATERIALIZED (
+  SELECT user_agent FROM d
   WHERE user_agent LIKE '%nikto%' OR user_agent LIKE '%sqlmap%' OR user_agent LIKE '%nmap%'
      OR user_agent LIKE '%gobuster%' OR user_agent LIKE '%dirbuster%' OR user_agent LIKE '%wpscan%'
      OR user_agent LIKE '%masscan%' OR user_agent LIKE '%zgrab%' OR user_agent LIKE '%nuclei%'
