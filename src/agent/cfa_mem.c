@@ -60,7 +60,7 @@ int cfa_collect_memory(struct cfa_ctx *c)
     struct cfa_range *ram = NULL;
     struct cfa_kseg *segs = NULL;
     struct cfa_lime_range *plan = NULL;
-    size_t nram = 0, nsegs = 0, nplan = 0, i, hdrlen = 0;
+    size_t nram = 0, nsegs = 0, nplan = 0, i, hdrlen = 0, want;
     uint8_t *hdr = NULL;
     char *buf = NULL;
     int fd = -1, rc = -1;
@@ -98,15 +98,26 @@ int cfa_collect_memory(struct cfa_ctx *c)
         cfa_bundle_errno(c->b, "/proc/kcore", errno);
         goto cleanup;
     }
-    while (hdrlen < KCORE_HDR_MAX) {
-        ssize_t r = pread(fd, hdr + hdrlen, KCORE_HDR_MAX - hdrlen, (off_t)hdrlen);
+    /* the ELF header says how far the program headers reach; read that much (bounded) */
+    want = 64;
+    while (hdrlen < want) {
+        ssize_t r = pread(fd, hdr + hdrlen, want - hdrlen, (off_t)hdrlen);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
         hdrlen += (size_t)r;
-        if (hdrlen >= 64 * 1024)
-            break; /* program headers sit right after the ELF header */
+        if (hdrlen == 64 && want == 64) {
+            uint64_t phoff = 0, end;
+            unsigned phentsize = (unsigned)(hdr[54] | hdr[55] << 8);
+            unsigned phnum = (unsigned)(hdr[56] | hdr[57] << 8);
+            for (i = 0; i < 8; i++)
+                phoff |= (uint64_t)hdr[32 + i] << (8 * i);
+            end = phoff + (uint64_t)phentsize * phnum;
+            want = phoff < KCORE_HDR_MAX && end <= KCORE_HDR_MAX ? (size_t)end : KCORE_HDR_MAX;
+            if (want < 64)
+                want = 64;
+        }
     }
     if (cfa_parse_kcore(hdr, hdrlen, segs, MAX_KSEGS, &nsegs) < 0) {
         cfa_bundle_error(c->b, "/proc/kcore", "not an ELF64 little-endian core");

@@ -670,7 +670,7 @@ static void note_netns(struct cfa_ctx *c, uint64_t ns, uint32_t pid)
 static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw *pjw, uint32_t pid,
                         int hidden)
 {
-    char path[4096], link[4096], src[64], tbuf[40], ttybuf[32];
+    char path[4096], link[4096], exe_link[4096] = "", src[64], tbuf[40], ttybuf[32];
     char fd012[3][512] = {"", "", ""};
     int dfd = -1, rc, exe_fd = -1, suspicious = 0, exited = 0, kthread = 0;
     struct cfa_stat st;
@@ -787,6 +787,7 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
 
     n = readlink_at(dfd, "exe", link, sizeof(link));
     if (n >= 0) {
+        memcpy(exe_link, link, (size_t)n + 1); /* the copy's source; the link is read once */
         int deleted = ends_deleted(link, (size_t)n);
         size_t plen = deleted ? (size_t)n - DELETED_LEN : (size_t)n;
         cfa_jw_str(pjw, "exe", link, plen);
@@ -857,8 +858,7 @@ cleanup:
     snprintf(src, sizeof(src), "/proc/%u", pid);
     cfa_table_emit(&t->processes, pjw, src);
     if (suspicious && hex && exe_fd >= 0) {
-        n = readlink_at(dfd, "exe", link, sizeof(link));
-        copy_binary(c, exe_fd, &sb, hex, n >= 0 ? link : NULL, src);
+        copy_binary(c, exe_fd, &sb, hex, exe_link[0] ? exe_link : NULL, src);
     }
     if (exe_fd >= 0)
         close(exe_fd);
