@@ -127,7 +127,7 @@ static int parse_sshd(sqlite3_stmt *st, const char *msg)
         (rc = bind_w(st, A_METHOD, method, mn)))
         return rc;
     if (port && pn < 8)
-        sqlite3_bind_int(st, A_PORT, atoi(port));
+        sqlite3_bind_int(st, A_PORT, (int)strtol(port, NULL, 10));
     return CF_OK;
 }
 
@@ -232,8 +232,11 @@ static int on_line(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
         (rc = cf_bind_text(st, A_PROGRAM, progname, strlen(progname), 1)) ||
         (rc = cf_bind_text(st, A_MESSAGE, msg, strlen(msg), 1)))
         goto cleanup;
-    if (br)
-        sqlite3_bind_int(st, A_PID, atoi(br + 1));
+    if (br) {
+        long pid = strtol(br + 1, NULL, 10); /* saturates; pids fit in an int */
+        if (pid > 0 && pid <= 0x7fffffffL)
+            sqlite3_bind_int(st, A_PID, (int)pid);
+    }
     sqlite3_bind_text(st, A_EVENT, "other", -1, SQLITE_STATIC);
     if (!strcmp(progname, "sshd"))
         rc = parse_sshd(st, msg);

@@ -47,6 +47,18 @@ static const char usage[] =
     "verification against its manifest (the file was not loaded; see the evidence table).\n"
     "Tables and columns: docs/analysis.md. Writing rules: docs/rules.md.\n";
 
+/* The leading 4-digit year of an RFC 3339 time, or -1. */
+static int year4(const char *s)
+{
+    int y = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        y = y * 10 + (s[i] - '0');
+    }
+    return y;
+}
+
 static void on_warn(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -233,7 +245,9 @@ int cf_cmd_analyze(int argc, char **argv)
             wend = v;
         } else if (!strcmp(a, "--year")) {
             NEED_VALUE();
-            opts.default_year = atoi(v);
+            opts.default_year = (int)strtol(v, NULL, 10);
+            if (strlen(v) != 4)
+                opts.default_year = 0;
             if (opts.default_year < 1971 || opts.default_year > 2200) {
                 fprintf(stderr, "casefile analyze: bad --year %s\n", v);
                 return CF_EXIT_USAGE;
@@ -265,7 +279,7 @@ int cf_cmd_analyze(int argc, char **argv)
         const char *w[2] = {wstart, wend};
         for (int i = 0; i < 2; i++) {
             int64_t ns;
-            if (w[i] && (strlen(w[i]) < 4 || atoi(w[i]) < 1700 || atoi(w[i]) > 2200 ||
+            if (w[i] && (strlen(w[i]) < 4 || year4(w[i]) < 1700 || year4(w[i]) > 2200 ||
                          cf_time_parse(w[i], &ns) != CF_OK)) {
                 fprintf(stderr, "casefile analyze: bad time %s (RFC 3339 expected)\n", w[i]);
                 return CF_EXIT_USAGE;
