@@ -37,9 +37,9 @@ def status_text(pid, name="x", uid=0, gid=0, tgid=None):
 
 
 def add_process(root, pid, comm="proc", cmdline=(b"proc",), environ=(b"PATH=/bin",), exe=None,
-                fds=None, maps=b"", uid=0, netns=4026531992, ppid=1, tgid=None):
+                fds=None, maps=b"", uid=0, netns=4026531992, ppid=1, tgid=None, tty=0):
     base = "proc/%d" % pid
-    write(root, base + "/stat", stat_line(pid, comm, ppid=ppid))
+    write(root, base + "/stat", stat_line(pid, comm, ppid=ppid, tty=tty))
     write(root, base + "/status", status_text(pid, uid=uid, gid=uid, tgid=tgid))
     write(root, base + "/cmdline", b"".join(a + b"\0" for a in cmdline))
     write(root, base + "/environ", b"".join(e + b"\0" for e in environ))

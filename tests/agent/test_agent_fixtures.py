@@ -67,7 +67,7 @@ def _build_hostile():
     # names with newlines, quotes, a ')' and invalid UTF-8
     add_process(root, 42, comm=b'ev\nil"\xff) x', cmdline=(b'a"b', b"c\nd", b"\xc3\x28", b""),
                 environ=(b"A=1", b"LD_PRELOAD=/tmp/\xffevil.so", b"LD_AUDIT=/x.so"),
-                exe="/usr/bin/ev\nil (deleted)", uid=1000)
+                exe="/usr/bin/ev\nil (deleted)", uid=1000, tty=(136 << 8) | 3)
     # huge cmdline and a huge environment hiding LD_PRELOAD at its end
     add_process(root, 43, comm="huge", cmdline=(b"A" * (1 << 20),),
                 environ=tuple(b"JUNK%d=%s" % (i, b"x" * 1000) for i in range(6000)) +
@@ -175,6 +175,8 @@ def test_agent_fixture_hostile_names():
           "ld_preload %r" % p["ld_preload"])
     check(p["exe"] == "/usr/bin/ev\nil" and p["exe_deleted"] is True, "exe %r" % p.get("exe"))
     check(p["uid"] == 1000 and p["user"] == "alice", "user")
+    check(p["tty"] == "/dev/pts/3" and p["threads"] == 1 and p["ppid"] == 1 and p["state"] == "S",
+          "tty/threads/ppid/state %r" % p)
     check(p["exe_sha256"] == hashlib.sha256(b"\x7fELF fake binary for pid 42\n").hexdigest(),
           "exe_sha256")
     check(p["start_time"] == time.strftime("%Y-%m-%dT%H:%M:%S.00Z", time.gmtime(BOOT + 5)),
