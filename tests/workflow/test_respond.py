@@ -369,6 +369,38 @@ def scenario_disk():
     assert wfenv.state_dump(info) == before
 
 
+def scenario_multi_eni():
+    """ENIs in two subnets with two network ACLs: the attacker denied in both, both ENIs on the
+    isolation group only."""
+    info = wfenv.seed(asg=False, tg=False)
+    ec2 = client("ec2")
+    sub2 = ec2.create_subnet(VpcId=info["vpc"], CidrBlock="10.0.2.0/24",
+                             AvailabilityZone=wfenv.REGION + "a")["Subnet"]["SubnetId"]
+    acl2 = ec2.create_network_acl(VpcId=info["vpc"])["NetworkAcl"]["NetworkAclId"]
+    assoc = [a for a in ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [sub2]}])["NetworkAcls"][0]
+        ["Associations"] if a["SubnetId"] == sub2][0]["NetworkAclAssociationId"]
+    ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl2)
+    eni2 = ec2.create_network_interface(SubnetId=sub2, Groups=[info["web_sg"]])[
+        "NetworkInterface"]["NetworkInterfaceId"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni2, InstanceId=info["instance"],
+                                 DeviceIndex=1)
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, volatile_timeout_s=0, skip_disk=True)
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"], ips=(ATTACKER, ATTACKER6)))
+    wfenv.run(["respond", ev, "--config", cfg], check=1)  # volatile: no executor
+    for acl in (info["acl"], acl2):
+        d = deny_entries(acl)
+        assert len(d) == 4, (acl, d)
+    iso = ec2.describe_security_groups(Filters=[
+        {"Name": "group-name", "Values": ["casefile-isolation-" + info["vpc"]]}])["SecurityGroups"]
+    enis = ec2.describe_network_interfaces(Filters=[
+        {"Name": "attachment.instance-id", "Values": [info["instance"]]}])["NetworkInterfaces"]
+    assert len(enis) == 2
+    for n in enis:
+        assert [g["GroupId"] for g in n["Groups"]] == [iso[0]["GroupId"]], n["Groups"]
+
+
 def scenario_profile():
     """swap_profile: the instance profile replaced by the quarantine one, the old role's sessions
     revoked (inline deny on aws:TokenIssueTime); asg_action=detach takes it out of its group."""
@@ -410,7 +442,7 @@ def main(argv):
     name = argv[1] if len(argv) > 1 else ""
     fn = globals().get("scenario_" + name)
     if not fn:
-        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input|disk|profile",
+        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input|disk|profile|multi_eni",
               file=sys.stderr)
         return 2
     fn()
