@@ -116,22 +116,15 @@ class Scenario:
         return dirs
 
     def _agent_dir(self):
-        """Directory with casefile-agent-<arch>: the build's, or links to its casefile-agent."""
+        """The directory with casefile-agent (or casefile-agent-x86_64): the agent's build dir."""
         for d in (self.agent_bin_dir, self.bin_dir):
-            if os.path.exists(os.path.join(d, "casefile-agent-x86_64")):
+            if any(os.path.exists(os.path.join(d, n))
+                   for n in ("casefile-agent", "casefile-agent-x86_64")):
                 return d
-        d = os.path.join(self.tmp, "agent")
-        os.makedirs(d, exist_ok=True)
-        for src in (self.agent_bin_dir, self.bin_dir):
-            exe = os.path.join(src, "casefile-agent")
-            if os.path.exists(exe):
-                os.symlink(exe, os.path.join(d, "casefile-agent-x86_64"))
-                break
-        return d
+        raise RuntimeError("casefile-agent is not built in %s" % self.agent_bin_dir)
 
     def _write_config(self):
         """The casefile configuration for this account (keys: docs/configuration.md)."""
-        rules = os.path.join(self.source_dir, "rules")
         cfg = {
             "region": story.REGION,
             "case_root": os.path.join(self.out_dir, "cases"),
@@ -153,8 +146,6 @@ class Scenario:
             "poll_interval_ms": 200,
             "retry_base_ms": 100,
         }
-        if os.path.isdir(rules):
-            cfg["rules_dir"] = rules
         path = os.path.join(self.out_dir, "casefile.json")
         with open(path, "w") as f:
             json.dump(cfg, f, indent=2)
