@@ -162,14 +162,20 @@ def test_demo_traces():
     check(not os.path.exists(os.path.dirname(info["deleted_binary"]["path"])), "/tmp cleaned")
     # Killing the owner kills the traces (PR_SET_PDEATHSIG): a child python starts them and dies.
     code = ("import sys,json; sys.path.insert(0,%r); from casefile_demo import traces; "
-            "i=traces.Traces().start(); print(json.dumps(i['pids']), flush=True); "
+            "i=traces.Traces().start(); print(json.dumps(i), flush=True); "
             "import time; time.sleep(60)" % os.path.join(SRC, "demo", "lib"))
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    pids = json.loads(p.stdout.readline())
+    info = json.loads(p.stdout.readline())
     p.send_signal(signal.SIGKILL)
     p.wait()
-    check(procs.wait_until(lambda: not any(procs.alive(x) for x in pids), 5),
+    p.stdout.close()
+    check(procs.wait_until(lambda: not any(procs.alive(x) for x in info["pids"]), 5),
           "traces die with their owner")
+    dirs = [os.path.dirname(info["miner"]["path"]), os.path.dirname(info["deleted_binary"]["path"])]
+    check(all(os.path.isdir(d) for d in dirs), "a killed owner leaves its directories")
+    removed = traces.sweep_stale()
+    check(all(d in removed and not os.path.exists(d) for d in dirs),
+          "the next run sweeps them: %r" % removed)
     print("traces: ok")
 
 

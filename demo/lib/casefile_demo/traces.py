@@ -39,6 +39,40 @@ WALLET = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98
           "RVGQBEP3A")
 
 
+OWNER = ".owner"  # pid of the process that staged the traces in this directory
+
+
+def _mkdir(prefix, parent):
+    d = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    with open(os.path.join(d, OWNER), "w") as f:
+        f.write("%d\n" % os.getpid())
+    return d
+
+
+def sweep_stale():
+    """Remove trace directories whose owner died without cleaning up (e.g. SIGKILLed): their
+    processes died with it (PR_SET_PDEATHSIG), their files did not. Returns what was removed."""
+    removed = []
+    for parent, prefix in (("/tmp", "cf-demo-trace-"), ("/dev/shm", ".cf-demo-")):
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            d = os.path.join(parent, name)
+            if not name.startswith(prefix) or not os.path.isdir(d):
+                continue
+            try:
+                with open(os.path.join(d, OWNER)) as f:
+                    owner = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                continue
+            if owner and not procs.alive(owner):
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+    return removed
+
+
 class Traces:
     def __init__(self, env=None):
         self.env = dict(env if env is not None else os.environ)
@@ -64,6 +98,7 @@ class Traces:
         return self.info
 
     def _start(self):
+        sweep_stale()
         # The attacker's listener, then the reverse shell connecting to it.
         lst = self._spawn("listener", [sys.executable, "-c", LISTENER], stdout=subprocess.PIPE)
         port = int(lst.stdout.readline().strip() or 0)
@@ -76,7 +111,7 @@ class Traces:
                                       "command": cmd}
 
         # A process whose binary is deleted.
-        d = tempfile.mkdtemp(prefix="cf-demo-trace-", dir="/tmp")
+        d = _mkdir("cf-demo-trace-", "/tmp")
         self.dirs.append(d)
         exe = os.path.join(d, story.TRACE_DELETED_NAME)
         shutil.copy2(shutil.which("sleep") or "/bin/sleep", exe)
@@ -89,7 +124,7 @@ class Traces:
 
         # The miner, from /dev/shm.
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        m = tempfile.mkdtemp(prefix=".cf-demo-", dir=shm)
+        m = _mkdir(".cf-demo-", shm)
         self.dirs.append(m)
         miner = os.path.join(m, story.TRACE_MINER_NAME)
         cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
