@@ -232,6 +232,21 @@ def main():
             fail("second load changed the case: %d vs %d detections, loaded %r" % (
                 len(again["detections"]), len(out["detections"]), again["loaded"]))
 
+        # a bundle altered after collection: loud, recorded, exit status 4, the file not loaded
+        bad = os.path.join(tmp, "tampered")
+        shutil.copytree(staged_in[1], bad)
+        with open(os.path.join(bad, "files.jsonl"), "a") as f:
+            f.write('{"path": "/planted", "yara": ["x"]}\n')
+        p = subprocess.run([os.path.join(BIN, "casefile"), "analyze", "--case",
+                            os.path.join(tmp, "case-tampered"), "--json", bad],
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode != 4 or "INTEGRITY" not in p.stderr:
+            fail("tampered bundle: exit %d, stderr %s" % (p.returncode, p.stderr[-500:]))
+        t = json.loads(p.stdout)
+        if "integrity.hash_mismatch" not in {d["rule_id"] for d in t["detections"]} or any(
+                "/planted" in json.dumps(d) for d in t["detections"]):
+            fail("tampered bundle: %r" % [d["rule_id"] for d in t["detections"]])
+
         clean = analyze(os.path.join(tmp, "case-clean"), clean_in)
         if clean["detections"]:
             fail("clean host has detections: %s" % json.dumps(clean["detections"], indent=1))
