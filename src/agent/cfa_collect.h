@@ -88,12 +88,14 @@ struct cfa_ctx {
 
 /* Streaming line reader with a bounded line length: longer lines are skipped and counted. */
 #define CFA_LINE_MAX (64 * 1024)
+#define CFA_FILE_MAX (256ull << 20) /* bytes read from one line-oriented file */
 struct cfa_lr {
     int fd;
     char *buf;
     size_t start, end;
-    int eof;
+    int eof, truncated;
     size_t dropped;
+    uint64_t total;
 };
 /* Opens path (or name relative to dirfd); 0 or -errno. */
 int cfa_lr_open(struct cfa_lr *lr, int dirfd, const char *path);

@@ -127,8 +127,16 @@ int cfa_collect_memory(struct cfa_ctx *c)
         cfa_bundle_error(c->b, "/proc/kcore", "no System RAM range maps onto a kcore segment");
         goto cleanup;
     }
-    for (i = 0; i < nplan; i++)
-        total += LIME_HDR_SIZE + (plan[i].end - plan[i].start + 1);
+    for (i = 0; i < nplan; i++) {
+        uint64_t len = plan[i].end - plan[i].start + 1;
+        /* a hostile iomem/kcore pair can describe the whole 64-bit space: refuse sizes that
+         * wrap or exceed what any machine has (64 TiB) */
+        if (len == 0 || len > (64ull << 40) || total > (64ull << 40)) {
+            cfa_bundle_error(c->b, "/proc/kcore", "implausible memory layout");
+            goto cleanup;
+        }
+        total += LIME_HDR_SIZE + len;
+    }
     if (cfa_blob_open(c->b, "memory.lime", total, &f) < 0) {
         cfa_bundle_errno(c->b, "memory.lime", errno);
         goto cleanup;

@@ -576,7 +576,7 @@ static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_
     }
     if (lr.dropped) {
         snprintf(src, sizeof(src), "/proc/%u/maps", pid);
-        cfa_bundle_error(c->b, src, "line longer than 64 KiB skipped");
+        cfa_bundle_error(c->b, src, "lines skipped (longer than 64 KiB, or past 256 MiB)");
     }
     cfa_lr_close(&lr);
 }

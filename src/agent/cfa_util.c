@@ -290,6 +290,13 @@ int cfa_lr_next(struct cfa_lr *lr, struct cfa_span *line)
             lr->start = lr->end = 0;
             skipping = 1;
         }
+        if (lr->total >= CFA_FILE_MAX) {
+            /* a file that never ends (a device planted in a --root tree): stop */
+            lr->truncated = 1;
+            lr->dropped++;
+            lr->eof = 1;
+            continue;
+        }
         r = read(lr->fd, lr->buf + lr->end, CFA_LINE_MAX - lr->end);
         if (r < 0) {
             if (errno == EINTR)
@@ -299,6 +306,7 @@ int cfa_lr_next(struct cfa_lr *lr, struct cfa_span *line)
         if (r == 0)
             lr->eof = 1;
         lr->end += (size_t)r;
+        lr->total += (uint64_t)r;
     }
 }
 

@@ -372,6 +372,30 @@ def test_agent_fixture_tar_stream():
         load_tar(f.read())
 
 
+def test_agent_fixture_endless_files():
+    """Devices planted where files are expected (/dev/zero as maps, a whole-address-space
+    memory layout) end in bounded time with errors, not a hang or a wrapped size."""
+    root = tmpdir("endless")
+    base_tree(root)
+    add_process(root, 1, comm="init")
+    os.unlink(os.path.join(root, "proc/1/maps"))
+    os.symlink("/dev/zero", os.path.join(root, "proc/1/maps"))
+    write(root, "proc/iomem", "00000000-ffffffffffffffff : System RAM\n")
+    hdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    hdr += struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    hdr += struct.pack("<IIQQQQQQ", 1, 7, 4096, 0xffff888000000000, 1, 2 ** 63, 2 ** 63, 4096)
+    write(root, "proc/kcore", hdr)
+    out = os.path.join(TMP, "endless-out")
+    t0 = time.monotonic()
+    run_agent(["--root", root, "--out", out, "--memory", "--no-probe"], expect_rc=1, timeout=120)
+    check(time.monotonic() - t0 < 100, "bounded time")
+    manifest, t, files = load_dir(out)
+    srcs = {e["source"]: e["error"] for e in manifest["errors"]}
+    check("/proc/1/maps" in srcs and srcs.get("/proc/kcore") == "implausible memory layout",
+          "errors %r" % srcs)
+    check("memory.lime" not in files, "no image")
+
+
 def test_agent_fixture_empty_root():
     root = tmpdir("empty")
     manifest, t, _ = collect(root)
