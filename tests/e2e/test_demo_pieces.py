@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The demo's pieces, each tested alone (run under tests/lib/with-moto where AWS is needed).
 
-test_demo_pieces.py seed|image|traces|simulator
+test_demo_pieces.py seed|image|traces|simulator|interrupt
 (seed runs against the stock moto_server of tests/lib/with-moto; simulator starts the demo's own.)
 """
 import datetime
@@ -173,9 +173,8 @@ def test_demo_traces():
           "traces die with their owner")
     dirs = [os.path.dirname(info["miner"]["path"]), os.path.dirname(info["deleted_binary"]["path"])]
     check(all(os.path.isdir(d) for d in dirs), "a killed owner leaves its directories")
-    removed = traces.sweep_stale()
-    check(all(d in removed and not os.path.exists(d) for d in dirs),
-          "the next run sweeps them: %r" % removed)
+    traces.sweep_stale()
+    check(not [d for d in dirs if os.path.exists(d)], "the next run sweeps them: %r" % dirs)
     print("traces: ok")
 
 
@@ -263,6 +262,70 @@ def test_demo_simulator():
         if sim:
             sim.stop()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def owned_dirs(pid):
+    """Demo temp dirs whose .owner file names pid."""
+    found = []
+    for parent in (tempfile.gettempdir(), "/dev/shm"):
+        for name in os.listdir(parent):
+            owner = os.path.join(parent, name, procs.OWNER)
+            if "cf-demo-" in name and os.path.exists(owner):
+                try:
+                    with open(owner) as f:
+                        if int(f.read().strip() or 0) == pid:
+                            found.append(os.path.join(parent, name))
+                except (OSError, ValueError):
+                    pass
+    return found
+
+
+def test_demo_interrupt():
+    """demo/run stopped by Ctrl-C, or SIGKILLed, while casefile runs: nothing is left running."""
+    tmp = tempfile.mkdtemp(prefix="cf-test-interrupt-")
+    try:
+        fake = os.path.join(tmp, "bin")
+        os.makedirs(fake)
+        with open(os.path.join(fake, "casefile"), "w") as f:
+            f.write("#!/bin/sh\necho '[   0.000s] case             fake, waiting'\nexec sleep 120\n")
+        with open(os.path.join(fake, "casefile-agent"), "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        for name in ("casefile", "casefile-agent"):
+            os.chmod(os.path.join(fake, name), 0o755)
+        for sig in (signal.SIGINT, signal.SIGKILL):
+            tag = "cf-test-interrupt-%d-%d" % (os.getpid(), sig)
+            env = dict(os.environ, CF_TEST_TAG=tag)
+            out = os.path.join(tmp, "out-%d" % sig)
+            p = subprocess.Popen([sys.executable, os.path.join(SRC, "demo", "run"), "--no-build",
+                                  "--bin-dir", fake, "--out", out], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            seen = []
+            for raw in p.stdout:
+                seen.append(raw.decode(errors="replace"))
+                if "fake, waiting" in seen[-1]:
+                    break
+            check(seen and "fake, waiting" in seen[-1], "demo/run reached casefile: %s"
+                  % "".join(seen)[-2000:])
+            check(len(procs.processes_with_marker(tag)) >= 5,
+                  "moto, traces and casefile run under the tag")
+            p.send_signal(sig)
+            rest = p.stdout.read().decode(errors="replace")
+            rc = p.wait()
+            p.stdout.close()
+            check(procs.wait_until(lambda: not procs.processes_with_marker(tag), 10),
+                  "signal %d: nothing left running: %r" % (sig, procs.processes_with_marker(tag)))
+            left = owned_dirs(p.pid)
+            if sig == signal.SIGINT:
+                check(rc == 130, "Ctrl-C exits 130 (%d): %s" % (rc, rest[-1500:]))
+                check(not left, "Ctrl-C removed its temp dirs: %r" % left)
+            else:
+                check(any(d.startswith("/dev/shm/") for d in left), "SIGKILL leaves temp dirs")
+                procs.sweep_stale()
+                check(not [d for d in left if os.path.exists(d)],
+                      "SIGKILL: the next run sweeps the temp dirs left behind: %r" % left)
+        print("interrupt: ok")
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
