@@ -149,7 +149,8 @@ int cfa_collect_network(struct cfa_ctx *c); /* interfaces, routes, arp */
 int cfa_collect_dns(struct cfa_ctx *c);
 /* LiME image of physical memory into memory.lime. */
 int cfa_collect_memory(struct cfa_ctx *c);
-/* Readable regions of one process into process_memory/<pid>.lime + .jsonl. */
-int cfa_collect_process_memory(struct cfa_ctx *c, int pid, uint64_t max_bytes);
+/* Readable regions of one process into process_memory/<pid>.lime; one row per mapping into
+ * the process_memory table t (pid, start, end, perms, captured, unreadable_bytes). */
+int cfa_collect_process_memory(struct cfa_ctx *c, struct cfa_file *t, int pid, uint64_t max_bytes);
 
 #endif

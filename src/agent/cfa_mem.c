@@ -171,14 +171,14 @@ struct region {
     int skipped;
 };
 
-int cfa_collect_process_memory(struct cfa_ctx *c, int pid, uint64_t max_bytes)
+int cfa_collect_process_memory(struct cfa_ctx *c, struct cfa_file *t, int pid, uint64_t max_bytes)
 {
     char path[4096], rel[CFA_PATH_MAX], src[64], *buf = NULL;
     struct region *regs = NULL;
     size_t nregs = 0, cap = 0, i;
     struct cfa_lr lr;
     struct cfa_span line;
-    struct cfa_file f, t;
+    struct cfa_file f;
     uint64_t total = 0, budget = max_bytes;
     int fd = -1, rc = -1, lr_open = 0;
 
@@ -233,12 +233,6 @@ int cfa_collect_process_memory(struct cfa_ctx *c, int pid, uint64_t max_bytes)
         cfa_bundle_errno(c->b, rel, errno);
         goto cleanup;
     }
-    snprintf(rel, sizeof(rel), "process_memory/%d.regions.jsonl", pid);
-    if (cfa_file_open(c->b, rel, &t) < 0) {
-        cfa_bundle_errno(c->b, rel, errno);
-        cfa_file_close(&f, 0, src);
-        goto cleanup;
-    }
     for (i = 0; i < nregs; i++) {
         char hex[24];
         uint64_t failed = 0;
@@ -260,11 +254,9 @@ int cfa_collect_process_memory(struct cfa_ctx *c, int pid, uint64_t max_bytes)
         if (failed)
             cfa_jw_uint(&c->jw, "unreadable_bytes", failed);
         cfa_jw_obj_end(&c->jw);
-        cfa_table_emit(&t, &c->jw, "process_memory");
+        cfa_table_emit(t, &c->jw, "process_memory");
     }
-    cfa_file_close(&f, 0, src);
-    cfa_file_close(&t, 1, NULL);
-    rc = 0;
+    rc = cfa_file_close(&f, 0, src);
 cleanup:
     if (lr_open)
         cfa_lr_close(&lr);

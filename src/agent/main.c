@@ -66,7 +66,8 @@ static void usage(FILE *fp)
             "  --imds-timeout MS      total IMDS time budget (default 2000)\n"
             "  --memory               physical memory from /proc/kcore as memory.lime (LiME v1)\n"
             "  --process-memory PID   readable regions of PID as process_memory/PID.lime (LiME\n"
-            "                         layout, virtual addresses) + PID.regions.jsonl; repeatable\n"
+            "                         layout, virtual addresses), one row per mapping in\n"
+            "                         process_memory.jsonl; repeatable (16 at most)\n"
             "  --max-process-memory N bytes per process (default 2147483648)\n"
             "  --max-binary-size N    largest executable copied to binaries/ (default 67108864)\n"
             "  --max-hash-size N      largest executable hashed (default 1073741824)\n"
@@ -328,9 +329,18 @@ int main(int argc, char **argv)
     }
     if (o.memory && cfa_collect_memory(&c) < 0)
         rc = EXIT_PARTIAL;
-    for (i = 0; i < o.npmem; i++)
-        if (cfa_collect_process_memory(&c, o.pmem[i], o.max_process_memory) < 0)
+    if (o.npmem) {
+        struct cfa_file pm;
+        if (cfa_file_open(&b, "process_memory.jsonl", &pm) < 0) {
+            cfa_bundle_errno(&b, "process_memory.jsonl", errno);
             rc = EXIT_PARTIAL;
+        } else {
+            for (i = 0; i < o.npmem; i++)
+                if (cfa_collect_process_memory(&c, &pm, o.pmem[i], o.max_process_memory) < 0)
+                    rc = EXIT_PARTIAL;
+            cfa_file_close(&pm, 1, NULL);
+        }
+    }
     if (c.anomalies_open) /* an anomaly found during memory capture reopened it */
         cfa_file_close(&c.t_anomalies, 1, NULL);
 

@@ -512,7 +512,7 @@ def test_agent_process_memory_fixture():
                 struct.pack("<IIQQ8x", 0x4C694D45, 1, 0x600000, 0x601fff) + b"HEAP-MARKER" +
                 bytes(0x2000 - 11))
     check(files["process_memory/4321.lime"] == expected, "process memory bytes")
-    regions = t["process_memory/4321.regions"]
+    regions = [r for r in t["process_memory"] if r["pid"] == 4321]
     check(len(regions) == 2 and all(r["captured"] for r in regions), "regions %r" % regions)
 
 
