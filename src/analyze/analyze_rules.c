@@ -293,6 +293,53 @@ static char *evidence_text(const char *txt)
     return s;
 }
 
+/* When a rule gives no time: when the first evidence row was collected (its bundle's started_at,
+ * else the time it was loaded). */
+static int evidence_time(sqlite3 *db, const char *ev, char out[CF_TIME_STR_MAX])
+{
+    json_t *arr = NULL;
+    const char *ref;
+    char table[65], sql[160];
+    sqlite3_stmt *st = NULL;
+    int64_t bundle = 0, ns;
+    int found = 0;
+    size_t n;
+    if (!ev || cf_json_parse(ev, strlen(ev), &arr) != CF_OK)
+        goto cleanup;
+    ref = json_string_value(json_array_get(arr, 0));
+    if (!ref || (n = strcspn(ref, ":")) == 0 || n >= sizeof(table) || ref[n] != ':')
+        goto cleanup;
+    for (size_t i = 0; i < n; i++)
+        if (!((ref[i] >= 'a' && ref[i] <= 'z') || (ref[i] >= '0' && ref[i] <= '9') ||
+              ref[i] == '_'))
+            goto cleanup;
+    memcpy(table, ref, n);
+    table[n] = '\0';
+    snprintf(sql, sizeof(sql), "SELECT bundle_id FROM \"%s\" WHERE rowid = ?1", table);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto cleanup;
+    sqlite3_bind_int64(st, 1, strtoll(ref + n + 1, NULL, 10));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        bundle = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!bundle || sqlite3_prepare_v2(db,
+                                      "SELECT coalesce(json_extract(manifest, '$.started_at'),"
+                                      " loaded_at) FROM bundles WHERE id = ?1",
+                                      -1, &st, NULL) != SQLITE_OK)
+        goto cleanup;
+    sqlite3_bind_int64(st, 1, bundle);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+        cf_time_parse_checked((const char *)sqlite3_column_text(st, 0), &ns) == CF_OK) {
+        cf_time_format(ns, out);
+        found = 1;
+    }
+cleanup:
+    sqlite3_finalize(st);
+    json_decref(arr);
+    return found;
+}
+
 static int run_rule(sqlite3 *db, rule *r, sqlite3_stmt *ins, int64_t *rows_out)
 {
     sqlite3_stmt *st = NULL;
@@ -357,6 +404,8 @@ static int run_rule(sqlite3 *db, rule *r, sqlite3_stmt *ins, int64_t *rows_out)
         sqlite3_bind_text(ins, 2, r->title, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 3, r->severity, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 4, r->attack, -1, SQLITE_STATIC);
+        if (!time_txt && evidence_time(db, ev, tbuf))
+            time_txt = tbuf;
         if (time_txt)
             sqlite3_bind_text(ins, 5, time_txt, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(ins, 6, ent, -1, free);

@@ -221,8 +221,8 @@ def main():
         if out["rule_errors"]:
             fail("rule errors: %r" % out["rule_errors"])
         for d in out["detections"]:
-            if not d.get("evidence") or not d.get("severity") or not d.get("attack"):
-                fail("detection without evidence/severity/attack: %r" % d)
+            if not (d.get("evidence") and d.get("severity") and d.get("attack") and d.get("time")):
+                fail("detection without evidence/severity/attack/time: %r" % d)
         extra = fired - STAGED_EXPECTED
         print("staged: %d detections, %d rules; also fired: %s" % (len(out["detections"]),
                                                                   len(fired), sorted(extra)))

@@ -199,6 +199,19 @@ static int run_fixture(const char *fixture, char *expect, size_t ecap, char *got
     }
     sqlite3_finalize(q);
     q = NULL;
+    /* every detection has a time, evidence and its rule's metadata */
+    if (sqlite3_prepare_v2(cf_case_db(c),
+                           "SELECT rule_id FROM detections WHERE time IS NULL OR evidence = '[]'"
+                           " OR severity IS NULL OR attack IS NULL",
+                           -1, &q, NULL) != SQLITE_OK)
+        goto cleanup;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        fprintf(stderr, "  detection of %s lacks time, evidence or metadata\n",
+                sqlite3_column_text(q, 0));
+        goto cleanup;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
     /* every rule ran cleanly */
     if (sqlite3_prepare_v2(cf_case_db(c),
                            "SELECT rule_id, error FROM rule_runs WHERE status <> 'ok'", -1, &q,

@@ -4,13 +4,16 @@
 -- attack: T1070.003
 -- phase: defense_evasion
 -- evidence: shell_history, files, case_window
-SELECT source AS path, user, command, time, json_array('shell_history:' || id) AS evidence
-FROM shell_history
-WHERE command LIKE 'history -c%' OR command LIKE '%unset HISTFILE%'
-   OR command LIKE '%HISTFILE=/dev/null%' OR command LIKE '%HISTSIZE=0%'
-   OR (command LIKE '%rm %' AND command LIKE '%_history%')
-   OR (command LIKE '%shred%' AND command LIKE '%_history%')
-   OR (command LIKE '%ln -s%/dev/null%' AND command LIKE '%_history%')
+SELECT h.source AS path, h.user, h.command,
+       coalesce(h.time, (SELECT f.mtime FROM files f WHERE f.path = h.source
+                         AND f.bundle_id IS h.bundle_id)) AS time,
+       json_array('shell_history:' || h.id) AS evidence
+FROM shell_history h
+WHERE h.command LIKE 'history -c%' OR h.command LIKE '%unset HISTFILE%'
+   OR h.command LIKE '%HISTFILE=/dev/null%' OR h.command LIKE '%HISTSIZE=0%'
+   OR (h.command LIKE '%rm %' AND h.command LIKE '%_history%')
+   OR (h.command LIKE '%shred%' AND h.command LIKE '%_history%')
+   OR (h.command LIKE '%ln -s%/dev/null%' AND h.command LIKE '%_history%')
 UNION ALL
 SELECT f.path, NULL, CASE WHEN f.type = 'l' THEN 'symlink' ELSE 'emptied' END, f.mtime,
        json_array('files:' || f.rowid)

@@ -4,10 +4,14 @@
 -- attack: T1105
 -- phase: execution
 -- evidence: shell_history
-SELECT source AS path, user, command, time, json_array('shell_history:' || id) AS evidence
-FROM shell_history
-WHERE ((command LIKE '%curl %' OR command LIKE '%wget %')
-       AND (command LIKE '%|%sh%' OR command LIKE '%chmod +x%' OR command LIKE '%&& ./%'
-            OR command LIKE '%;./%' OR command LIKE '%; ./%' OR command LIKE '%&&./%'))
-   OR (command LIKE '%chmod +x %' AND (command LIKE '%&& ./%' OR command LIKE '%&&./%'
-       OR command LIKE '%; ./%' OR command LIKE '%;./%'));
+-- time: the command's own (#epoch lines), else the history file's mtime.
+SELECT h.source AS path, h.user, h.command,
+       coalesce(h.time, (SELECT f.mtime FROM files f WHERE f.path = h.source
+                         AND f.bundle_id IS h.bundle_id)) AS time,
+       json_array('shell_history:' || h.id) AS evidence
+FROM shell_history h
+WHERE ((h.command LIKE '%curl %' OR h.command LIKE '%wget %')
+       AND (h.command LIKE '%|%sh%' OR h.command LIKE '%chmod +x%' OR h.command LIKE '%&& ./%'
+            OR h.command LIKE '%;./%' OR h.command LIKE '%; ./%' OR h.command LIKE '%&&./%'))
+   OR (h.command LIKE '%chmod +x %' AND (h.command LIKE '%&& ./%' OR h.command LIKE '%&&./%'
+       OR h.command LIKE '%; ./%' OR h.command LIKE '%;./%'));

@@ -4,5 +4,8 @@
 -- attack: T1565.001
 -- phase: integrity
 -- evidence: evidence
-SELECT bundle, path, sha256 AS expected, detail, json_array('evidence:' || id) AS evidence
-FROM evidence WHERE verified = 0;
+-- time: when the mismatch was found (the bundle's load).
+SELECT e.bundle, e.path, e.sha256 AS expected, e.detail,
+       (SELECT b.loaded_at FROM bundles b WHERE b.manifest_sha256 = e.bundle) AS time,
+       json_array('evidence:' || e.id) AS evidence
+FROM evidence e WHERE e.verified = 0;
