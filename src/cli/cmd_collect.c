@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -85,6 +86,38 @@ static int parse_size(const char *s, uint64_t *out)
     return CF_OK;
 }
 
+/* Room for our own buffers (per worker: YARA and binaries/ copies, shadow, read chunk) plus
+ * libtsk, libyara and thread stacks; at least 1 GiB. */
+static uint64_t default_max_memory(const cf_disk_options *opt)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t threads = opt->threads > 0 ? (uint64_t)opt->threads : (uint64_t)(ncpu > 0 ? ncpu : 1);
+    uint64_t keep =
+        opt->yara_max_size > opt->binary_max_size ? opt->yara_max_size : opt->binary_max_size;
+    uint64_t need = (512ull << 20) + threads * (2 * keep + (48ull << 20));
+    return need > (1ull << 30) ? need : (1ull << 30);
+}
+
+/* Under AddressSanitizer the address space is the sanitizer's (shadow memory): no limit there;
+ * the tests cap single allocations through ASAN_OPTIONS instead. */
+static int limit_memory(uint64_t bytes)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)bytes;
+    return CF_OK;
+#else
+    struct rlimit rl;
+    if (!bytes)
+        return CF_OK;
+    if (getrlimit(RLIMIT_AS, &rl) != 0)
+        return CF_ERR;
+    if (rl.rlim_max != RLIM_INFINITY && bytes > rl.rlim_max)
+        bytes = rl.rlim_max;
+    rl.rlim_cur = (rlim_t)bytes;
+    return setrlimit(RLIMIT_AS, &rl) == 0 ? CF_OK : CF_ERR;
+#endif
+}
+
 static void on_progress(const cf_disk_stats *st, void *arg)
 {
     (void)arg;
@@ -113,6 +146,7 @@ enum {
     O_NOARTS,
     O_THREADS,
     O_QUIET,
+    O_MAXMEM,
     O_HELP
 };
 
@@ -135,6 +169,7 @@ static int collect_disk(int argc, char **argv)
         {"no-artifacts", no_argument, NULL, O_NOARTS},
         {"threads", required_argument, NULL, O_THREADS},
         {"quiet", no_argument, NULL, O_QUIET},
+        {"max-memory", required_argument, NULL, O_MAXMEM},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -142,7 +177,8 @@ static int collect_disk(int argc, char **argv)
     const char *rules[MAX_USER_RULES];
     size_t n_rules = 0;
     cf_disk_stats st;
-    int c, quiet = 0, rc;
+    int c, quiet = 0, rc, has_maxmem = 0;
+    uint64_t maxmem = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -238,6 +274,12 @@ static int collect_disk(int argc, char **argv)
     opt.n_yara_rules = n_rules;
     if (!quiet) {
         opt.progress = on_progress;
+    }
+    if (!has_maxmem)
+        maxmem = default_max_memory(&opt);
+    if (limit_memory(maxmem) != CF_OK) {
+        fprintf(stderr, "casefile collect disk: cannot set --max-memory: %s\n", strerror(errno));
+        return CF_EXIT_ENV;
     }
     rc = cf_disk_collect(&opt, &st);
     if (rc == CF_OK) {

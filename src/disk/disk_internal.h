@@ -42,7 +42,8 @@ typedef struct disk_rec {
     uint32_t mode;     /* st_mode style: type bits | permission bits */
     int has_meta;
     uint32_t uid, gid;
-    uint64_t size;
+    uint64_t size;        /* negative sizes (corrupt inodes) clamp to 0 ... */
+    int64_t body_size;    /* ... but the bodyfile prints libtsk's value, as fls does */
     uint64_t alloc_bytes; /* allocated (non-sparse) bytes, when known */
     disk_time atime, mtime, ctime, crtime;
     int deleted;

@@ -168,7 +168,7 @@ static void process(worker *w, disk_rec *r)
     int binary_cand = !o->no_artifacts &&
                       (r->flags & (DISK_F_EXEC_IN_TMP | DISK_F_EXEC_IN_WEBROOT)) &&
                       r->size <= o->binary_max_size;
-    uint64_t keep_max = 0, off = 0;
+    uint64_t keep_max = 0, off = 0, limit = r->size;
     cf_buf_reset(&w->keep);
     src = strndup(r->path, r->path_len);
     if (!src)
@@ -217,8 +217,11 @@ static void process(worker *w, disk_rec *r)
     }
     if (do_hash && cf_sha256_init(&sha) != CF_OK)
         do_hash = 0;
-    while (off < r->size) {
-        size_t want = r->size - off < DISK_CHUNK ? (size_t)(r->size - off) : DISK_CHUNK;
+    /* Read only as far as someone needs the bytes: YARA and binaries/ stop at keep_max. */
+    if (!do_hash && !r->artifact && keep_max < limit)
+        limit = keep_max;
+    while (off < limit) {
+        size_t want = limit - off < DISK_CHUNK ? (size_t)(limit - off) : DISK_CHUNK;
         long n = ctx->backend->read(w->rd, off, w->chunk, want);
         if (n <= 0) {
             read_ok = 0;

@@ -79,9 +79,9 @@ int disk_body_line(const disk_rec *r, cf_buf *out)
         return cf_buf_addstr(out, "----------|0|0|0|0|0|0|0\n");
     /* TSK prints the times with PRIu32: the low 32 bits of time_t. */
     return cf_buf_addf(out,
-                       "%s|%" PRIu32 "|%" PRIu32 "|%" PRIu64 "|%" PRIu32 "|%" PRIu32 "|%" PRIu32
+                       "%s|%" PRIu32 "|%" PRIu32 "|%" PRId64 "|%" PRIu32 "|%" PRIu32 "|%" PRIu32
                        "|%" PRIu32 "\n",
-                       r->ls, r->uid, r->gid, r->size, (uint32_t)r->atime.sec,
+                       r->ls, r->uid, r->gid, r->body_size, (uint32_t)r->atime.sec,
                        (uint32_t)r->mtime.sec, (uint32_t)r->ctime.sec, (uint32_t)r->crtime.sec);
 }
 

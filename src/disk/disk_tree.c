@@ -87,6 +87,7 @@ static int visit(disk_ctx *ctx, int dirfd, const char *name, cf_buf *path, int d
     r->uid = sx.stx_uid;
     r->gid = sx.stx_gid;
     r->size = sx.stx_size;
+    r->body_size = (int64_t)sx.stx_size;
     r->alloc_bytes = sx.stx_blocks * 512;
     r->atime = (disk_time){sx.stx_atime.tv_sec, sx.stx_atime.tv_nsec};
     r->mtime = (disk_time){sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec};

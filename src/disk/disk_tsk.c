@@ -153,6 +153,7 @@ static TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE *f, const char *a_path, void *arg)
         r->uid = (uint32_t)m->uid;
         r->gid = (uint32_t)m->gid;
         r->size = m->size > 0 ? (uint64_t)m->size : 0;
+        r->body_size = (int64_t)m->size;
         r->atime = (disk_time){m->atime, m->atime_nano < 1000000000u ? m->atime_nano : 0};
         r->mtime = (disk_time){m->mtime, m->mtime_nano < 1000000000u ? m->mtime_nano : 0};
         r->ctime = (disk_time){m->ctime, m->ctime_nano < 1000000000u ? m->ctime_nano : 0};

@@ -40,6 +40,7 @@ static void test_disk_body_line_like_fls(void **state)
     strcpy(r.name_type, "r");
     strcpy(r.ls, "rrw-r--r--");
     r.size = 4;
+    r.body_size = 4;
     r.atime.sec = 1795811597;
     r.mtime.sec = 1795811597;
     r.ctime.sec = 1795811597;
