@@ -243,6 +243,43 @@ static int load_outputs(cf_wf *wf)
     return CF_OK;
 }
 
+/* GuardDuty updates a finding as the attack goes on; an update naming addresses the case has
+ * not seen yet makes triage and block_ip run again (they are idempotent: what is already denied
+ * is found, only the new addresses are added). Called inside the case_info transaction. */
+static int new_attackers(cf_wf *wf, const char *ips_now)
+{
+    char *before = NULL;
+    json_t *old = NULL, *now = NULL, *v;
+    size_t i;
+    int rc, fresh = 0;
+    if ((rc = cf_case_info_get(wf->cs, "attacker_ips", &before)) || !before)
+        goto cleanup;
+    if (cf_json_parse(before, strlen(before), &old) ||
+        cf_json_parse(ips_now, strlen(ips_now), &now)) {
+        cf_error_clear();
+        goto cleanup;
+    }
+    json_array_foreach(now, i, v)
+    {
+        size_t j;
+        json_t *w;
+        int seen = 0;
+        json_array_foreach(old, j, w) seen |= json_equal(v, w);
+        if (!seen) {
+            fresh = 1;
+            cf_wf_progress(wf, "case", "the finding now names %s: triage and block_ip run again",
+                           json_string_value(v));
+        }
+    }
+    if (fresh)
+        rc = cf_case_exec(wf->cs, "DELETE FROM steps WHERE name IN ('triage','block_ip')");
+cleanup:
+    free(before);
+    json_decref(old);
+    json_decref(now);
+    return rc;
+}
+
 int cf_wf_open(cf_wf *wf, cf_config *cfg, cf_aws *aws, const cf_finding *finding, int dry_run)
 {
     char ts[CF_TIME_STR_MAX], *raw = NULL, *ips = NULL, dirname[CF_CASE_ID_MAX + 16];
@@ -300,6 +337,8 @@ int cf_wf_open(cf_wf *wf, cf_config *cfg, cf_aws *aws, const cf_finding *finding
             rc = cf_case_info_set(wf->cs, "account_id", finding->account_id);
         if (!rc)
             rc = cf_case_info_set(wf->cs, "region", cfg->region ? cfg->region : cf_aws_region(aws));
+        if (!rc)
+            rc = new_attackers(wf, ips);
         if (!rc)
             rc = cf_case_info_set(wf->cs, "attacker_ips", ips);
         if (!rc && finding->first_seen)

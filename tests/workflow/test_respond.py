@@ -143,6 +143,18 @@ def scenario_full():
     assert emails_sent() == mails
     assert ok_actions(case) == acts
     assert "0 changes" in p2.stderr, p2.stderr
+    # GuardDuty updates the finding with one more attacker: only that one is added.
+    upd = wfenv.write_event(tmp, wfenv.event(info["instance"], ips=(ATTACKER, ATTACKER6,
+                                                                     "203.0.113.201")), "u.json")
+    p3 = wfenv.run(["respond", upd, "--config", cfg], check=0)
+    assert p3.stdout.strip() == os.path.basename(case)
+    assert "now names 203.0.113.201/32" in p3.stderr, p3.stderr
+    check_contained(info, ips=(ATTACKER, ATTACKER6, "203.0.113.201"))
+    assert emails_sent() == mails
+    new = sorted(set(ok_actions(case)) - set(acts))
+    assert new == ["acl-deny:%s:in:203.0.113.201/32" % info["acl"],
+                   "acl-deny:%s:out:203.0.113.201/32" % info["acl"],
+                   "ip-list:203.0.113.201/32"], new
     # Release: the original group back.
     wfenv.run(["release", case, "--config", cfg], check=0)
     ec2 = client("ec2")
