@@ -195,14 +195,26 @@ def check_detections(sc, report):
     dets = _find_detections(report) if report is not None else None
     if not check(dets, "the report (report.json from S3) lists detections"):
         return
-    texts = [json.dumps(d, sort_keys=True) for d in dets]
+    # Match on what each detection points at (its entity), never on rule titles.
+    texts = [json.dumps(d.get("entity"), sort_keys=True) for d in dets]
     ti = sc.trace_info
 
     def pid(p):
         return re.compile(r"(?<![0-9])%d(?![0-9])" % p)
 
+    # The injection requests: a detection about ping.php from the attacker whose evidence rows
+    # (report.json evidence_rows) are the injection requests themselves.
+    rows = report.get("evidence_rows") or []
+    inj = re.compile(r"ping\.php\?host=[^\"]*(%3B|%7C|%24%28|;|\||\$\()", re.I)
+    hits = []
+    for d, t in zip(dets, texts):
+        if "ping.php" in t and story.ATTACKER_IP in t:
+            mine = [r for r in rows if d.get("id") in (r.get("detections") or [])
+                    and r.get("table") == "web_requests"]
+            hits += [r for r in mine if inj.search(json.dumps(r.get("columns")))]
+    check(len(hits) >= 3, "detection: the injection requests (%d injection rows from %s behind it)"
+          % (len(hits), story.ATTACKER_IP))
     expected = [
-        ("the injection requests", [re.compile(r"ping\.php.*(%3B|%7C|%24|;|\|)", re.I)]),
         ("the attacker IP", [re.compile(re.escape(story.ATTACKER_IP))]),
         ("the web shell", [re.compile(re.escape(story.WEB_SHELL))]),
         ("the reverse shell", [pid(ti["reverse_shell"]["pid"])]),
@@ -219,7 +231,7 @@ def check_detections(sc, report):
     # instance role's credentials used from the attacker's address; demo/lib/moto_server.py).
     cloud = sorted({str(d.get("rule_id")) for d in dets if str(d.get("rule_id")).startswith("cloud.")})
     print("info cloud detections: %s" % (", ".join(cloud) or "none"))
-    missed = 0
+    missed = 0 if len(hits) >= 3 else 1
     for what, pats in expected:
         hit = [t for t in texts if any(p.search(t) for p in pats)]
         missed += not check(bool(hit), "detection: %s" % what)
