@@ -377,14 +377,13 @@ int cf_wf_step_notify(cf_wf *wf, json_t *out)
 {
     json_t *tri = cf_wf_output(wf, "triage");
     cf_buf text = CF_BUF_INIT(64 * 1024);
-    char subject[512], reqid[128] = "", *ips = NULL;
+    char subject[512], reqid[128] = "";
     const char *key = "ses:notify";
     int rc;
     if (!wf->cfg->sender || !wf->cfg->recipients) {
         json_object_set_new(out, "skipped", json_string("no sender/recipients configured"));
         return CF_OK;
     }
-    ips = json_dumps(json_object_get(tri, "deny"), JSON_COMPACT);
     snprintf(subject, sizeof(subject), "[casefile] %s on %s (severity %.1f) - case %s",
              wf->finding.type, wf->finding.instance_id, wf->finding.severity, wf->case_id);
     rc =
@@ -445,7 +444,6 @@ int cf_wf_step_notify(cf_wf *wf, json_t *out)
     json_object_set_new(out, "sent", json_string("now"));
     json_object_set_new(out, "to", json_string(wf->cfg->recipients));
 cleanup:
-    free(ips);
     cf_buf_release(&text);
     return rc;
 }
@@ -896,6 +894,39 @@ static json_t *eni_groups(cf_wf *wf, const char *eni)
     return arr;
 }
 
+static void revert_eni(cf_wf *wf, const char *eni, json_t *groups)
+{
+    cf_aws_params p = CF_AWS_PARAMS_INIT;
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    cf_error saved;
+    json_t *g;
+    size_t j;
+    char key[128];
+    int rc;
+    cf_error_save(&saved);
+    rc = cf_aws_params_add(&p, "NetworkInterfaceId", eni);
+    json_array_foreach(groups, j, g)
+    {
+        char name[64];
+        snprintf(name, sizeof(name), "SecurityGroupId.%zu", j + 1);
+        if (!rc)
+            rc = cf_aws_params_add(&p, name, json_string_value(g));
+    }
+    if (!rc)
+        rc = wf_ec2(wf, "ModifyNetworkInterfaceAttribute", &p, &r);
+    snprintf(key, sizeof(key), "eni-revert:%s", eni);
+    cf_wf_change_end(wf, "isolate", key, "ec2:ModifyNetworkInterfaceAttribute", eni, NULL,
+                     r.request_id, rc ? "error" : "ok",
+                     rc ? cf_error_last()->msg : "isolation failed: back on its original groups");
+    cf_wf_progress(wf, "isolate", "%s: isolation FAILED; %s", eni,
+                   rc ? "could NOT put it back on its original groups: it is on the all-open "
+                        "untracking group, fix it by hand"
+                      : "back on its original groups");
+    cf_aws_response_release(&r);
+    cf_aws_params_release(&p);
+    cf_error_restore(&saved);
+}
+
 static int isolate_enis(cf_wf *wf, json_t *tri, json_t *out)
 {
     json_t *enis = json_object_get(tri, "enis"), *e, *groups = json_object();
@@ -942,8 +973,12 @@ static int isolate_enis(cf_wf *wf, json_t *tri, json_t *out)
             snprintf(key, sizeof(key), "eni-isolate:%s", eni);
             snprintf(what, sizeof(what), "put %s on the isolation group %s only", eni, iso);
             if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key,
-                                    "ModifyNetworkInterfaceAttribute", eni, what, kv2)))
+                                    "ModifyNetworkInterfaceAttribute", eni, what, kv2))) {
+                /* Never leave an interface on the all-open untracking group: back to its
+                 * original groups, and the step fails loudly. */
+                revert_eni(wf, eni, json_object_get(e, "groups"));
                 break;
+            }
         }
         /* The primary ENI's groups are also the instance's: set that view too (the same
          * change in AWS, a separate one in moto, which unions the two). */
