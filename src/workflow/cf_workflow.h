@@ -77,6 +77,7 @@ struct cf_wf {
     pthread_mutex_t lock; /* case.db, outputs and progress are shared by the parallel steps */
     int changes;          /* AWS changes made (or planned, in dry-run) by this run */
     int failures;         /* steps that failed in this run */
+    int integrity;        /* of which: evidence that failed verification (exit 4) */
 };
 
 /* Opens the case for a finding: case_root/<case id> (a "-dry-run" suffix and a fresh directory
@@ -88,7 +89,8 @@ int cf_wf_reopen(cf_wf *wf, cf_config *cfg, cf_aws *aws, const char *case_dir);
 void cf_wf_close(cf_wf *wf);
 
 /* Runs every step not yet done or skipped. Returns CF_OK when all are done/skipped, CF_ERR when
- * at least one failed (the journal says which), another code when the engine itself failed. */
+ * at least one failed (the journal says which), CF_EINTEGRITY when a failure was evidence that
+ * did not match its manifest, another code when the engine itself failed. */
 int cf_wf_run(cf_wf *wf);
 /* Runs one step (the Lambda handler and tests). Done steps are not run again. */
 int cf_wf_run_step(cf_wf *wf, const char *name);

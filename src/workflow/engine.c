@@ -490,6 +490,7 @@ static int run_one(cf_wf *wf, const cf_wf_step *s)
         if (!s->retryable || !retry_worth(rc) || attempt >= wf->cfg->max_attempts) {
             pthread_mutex_lock(&wf->lock);
             wf->failures++;
+            wf->integrity += rc == CF_EINTEGRITY;
             pthread_mutex_unlock(&wf->lock);
             break;
         }
@@ -559,7 +560,9 @@ int cf_wf_run(cf_wf *wf)
         }
     }
     if (wf->failures)
-        rc = CF_ERR;
+        rc = wf->integrity ? cf_error_set(CF_EINTEGRITY, "evidence failed verification against "
+                                                         "its manifest (see casefile status)")
+                           : CF_ERR;
     cf_wf_progress(wf, "case", "%s: %d change%s%s, %d failed step%s", wf->case_id, wf->changes,
                    wf->changes == 1 ? "" : "s", wf->dry_run ? " planned" : "", wf->failures,
                    wf->failures == 1 ? "" : "s");

@@ -413,6 +413,44 @@ def scenario_multi_eni():
         assert [g["GroupId"] for g in n["Groups"]] == [iso[0]["GroupId"]], n["Groups"]
 
 
+def scenario_tampered():
+    """A volatile bundle whose file does not match its manifest: recorded unverified, the case
+    goes on, exit 4."""
+    import hashlib
+    import io
+    import tarfile
+    info = wfenv.seed(asg=False, tg=False)
+    tmp = wfenv.tmpdir()
+    cfg = wfenv.config(tmp, agent_dir=wfenv.agent_dir(), skip_disk=True)
+    fid = "fd-tampered"
+    cid = "cf-%s-%s" % (info["instance"], hashlib.sha256(fid.encode()).hexdigest()[:12])
+    good, bad = b'{"pid":1}\n', b'{"pid":666}\n'
+    man = json.dumps({"schema": "casefile.bundle/1", "kind": "volatile", "files": [
+        {"path": "processes.jsonl", "sha256": hashlib.sha256(good).hexdigest(),
+         "bytes": len(good)}]}).encode()
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w", format=tarfile.USTAR_FORMAT) as tf:
+        for name, data in (("processes.jsonl", bad), ("manifest.json", man)):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    prefix = "cases/%s/%s/volatile/" % (cid, info["instance"])
+    client("s3").put_object(Bucket=BUCKET, Key=prefix + "bundle.tar", Body=bio.getvalue())
+    client("s3").put_object(Bucket=BUCKET, Key=prefix + "manifest.json", Body=man)
+    ev = wfenv.write_event(tmp, wfenv.event(info["instance"], finding_id=fid))
+    p = wfenv.run(["respond", ev, "--config", cfg], check=4)
+    assert "failed verification" in p.stderr, p.stderr
+    case = wfenv.case_dir(tmp)
+    assert os.path.basename(case) == cid
+    steps = {s["name"]: s for s in wfenv.status(tmp, case)["steps"]}
+    assert steps["collect_volatile"]["status"] == "failed", steps["collect_volatile"]
+    assert steps["isolate"]["status"] == "done" and steps["snapshot"]["status"] == "done"
+    db = sqlite3.connect(os.path.join(case, "case.db"))
+    row = db.execute("SELECT verified, detail FROM evidence WHERE path='processes.jsonl'").fetchone()
+    db.close()
+    assert row[0] == 0 and "sha256" in row[1], row
+
+
 def scenario_profile():
     """swap_profile: the instance profile replaced by the quarantine one, the old role's sessions
     revoked (inline deny on aws:TokenIssueTime); asg_action=detach takes it out of its group."""
@@ -454,7 +492,7 @@ def main(argv):
     name = argv[1] if len(argv) > 1 else ""
     fn = globals().get("scenario_" + name)
     if not fn:
-        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input|disk|profile|multi_eni",
+        print("usage: test_respond.py full|dry_run|guardrails|volatile_timeout|resume|bad_input|disk|profile|multi_eni|tampered",
               file=sys.stderr)
         return 2
     fn()
