@@ -589,6 +589,33 @@ static int deny_one(cf_wf *wf, const char *acl, cf_acl_entry *e, size_t *n, int 
     return rc;
 }
 
+/* 1 when the JSON Lines list holds an entry whose "ip" is the same address/prefix as cidr
+ * (compared parsed, so "203.0.113.7" and "203.0.113.7/32" are the same). Malformed lines are
+ * skipped: the list may be edited by other tools. */
+static int iplist_has(const cf_buf *body, const char *cidr)
+{
+    cf_cidr want, got;
+    const char *p = body->data, *end = body->data ? body->data + body->len : NULL;
+    if (!p || cf_cidr_parse(cidr, &want))
+        return 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        json_t *line = NULL;
+        if (n && cf_json_parse(p, n, &line) == CF_OK) {
+            const char *v = json_string_value(json_object_get(line, "ip"));
+            int same = v && cf_cidr_parse(v, &got) == CF_OK && got.family == want.family &&
+                       got.prefix == want.prefix && !memcmp(got.addr, want.addr, 16);
+            json_decref(line);
+            if (same)
+                return 1;
+        }
+        p += n + 1;
+    }
+    cf_error_clear();
+    return 0;
+}
+
 /* Appends the denied IPs to the malicious-IP list with a conditional write (If-Match on the ETag
  * read, If-None-Match: * for a new object) and retries on a conflict, so concurrent cases never
  * lose each other's lines. An IP already listed is not added again. */
@@ -620,13 +647,12 @@ static int iplist_update(cf_wf *wf, json_t *deny, json_t *out)
         cf_time_format(cf_time_now(), ts);
         json_array_foreach(deny, i, ip)
         {
-            char needle[128], ikey[256];
+            char ikey[256];
             const char *s = json_string_value(ip);
-            snprintf(needle, sizeof(needle), "\"ip\":\"%s\"", s);
             snprintf(ikey, sizeof(ikey), "ip-list:%s", s);
             if (rc)
                 break;
-            if (body.data && strstr(body.data, needle)) {
+            if (iplist_has(&body, s)) {
                 if (wf_done(wf, ikey) != 1)
                     cf_wf_change_end(wf, "block_ip", ikey, "s3:PutObject", key, NULL, NULL,
                                      "exists", "already listed");
