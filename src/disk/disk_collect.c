@@ -193,13 +193,18 @@ static void classify(disk_ctx *ctx, disk_rec *r)
 
 int disk_emit(disk_ctx *ctx, disk_rec *r)
 {
-    cf_buf line = CF_BUF_INIT(DISK_PATH_MAX * 2 + 4096);
     int rc;
     classify(ctx, r);
-    rc = disk_body_line(r, &line);
-    if (rc == CF_OK)
-        rc = disk_out_write(&ctx->body, line.data, line.len, 1);
-    cf_buf_release(&line);
+    {
+        size_t before = ctx->walk_body.buf.len;
+        rc = disk_body_line(r, &ctx->walk_body.buf);
+        if (rc != CF_OK)
+            cf_buf_setlen(&ctx->walk_body.buf, before);
+        else
+            ctx->walk_body.lines++;
+    }
+    if (rc == CF_OK && ctx->walk_body.buf.len >= DISK_FLUSH_AT)
+        rc = disk_pending_flush(&ctx->body, &ctx->walk_body);
     if (r->type == 'r' && r->has_meta) {
         pthread_mutex_lock(&ctx->lock);
         ctx->stats.regular++;
@@ -209,18 +214,23 @@ int disk_emit(disk_ctx *ctx, disk_rec *r)
         disk_rec_free(r);
         return rc;
     }
-    if (r->want_content && ctx->n_workers > 0)
+    /* Workers format files.jsonl too, so the walk only does the bodyfile. */
+    if (ctx->n_workers > 0)
         rc = disk_pool_push(ctx, r);
     else
-        rc = disk_write_rec(ctx, r);
+        rc = disk_write_rec(ctx, r, &ctx->walk_json);
     disk_progress(ctx, 0);
     return rc;
 }
 
-int disk_default_threads(void)
+int disk_default_threads(const disk_ctx *ctx)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    n = n < 1 ? 1 : n > 64 ? 64 : n;
+    /* Without hashing or YARA the workers only format records: leave a CPU to the walk. */
+    if (ctx->opt->no_hash && !ctx->yara_rules && n > 1)
+        n--;
+    return (int)n;
 }
 
 /* The output directory must be new or empty: a bundle never mixes two collections. */
@@ -345,6 +355,8 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
     if (!ctx)
         return cf_error_set(CF_ENOMEM, "out of memory");
     ctx->opt = opt;
+    cf_buf_init(&ctx->walk_body.buf, DISK_FLUSH_AT + DISK_PATH_MAX * 4 + 65536);
+    cf_buf_init(&ctx->walk_json.buf, DISK_FLUSH_AT + DISK_PATH_MAX * 8 + 65536);
     pthread_mutex_init(&ctx->lock, NULL);
     pthread_mutex_init(&ctx->qlock, NULL);
     pthread_cond_init(&ctx->qnot_empty, NULL);
@@ -376,6 +388,9 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
     pool = 1;
     cf_error_save(&saved);
     disk_pool_finish(ctx);
+    if (disk_pending_flush(&ctx->body, &ctx->walk_body) != CF_OK ||
+        disk_pending_flush(&ctx->files, &ctx->walk_json) != CF_OK)
+        rc = cf_error_set(CF_EIO, "cannot write the bundle");
     disk_progress(ctx, 1);
     if (walk_rc != CF_OK)
         disk_error(ctx, opt->source, "%s", saved.msg);
@@ -404,6 +419,8 @@ cleanup:
     json_decref(ctx->errors);
     json_decref(ctx->entries);
     free(ctx->out_dir);
+    cf_buf_release(&ctx->walk_body.buf);
+    cf_buf_release(&ctx->walk_json.buf);
     pthread_mutex_destroy(&ctx->lock);
     pthread_mutex_destroy(&ctx->qlock);
     pthread_cond_destroy(&ctx->qnot_empty);

@@ -11,7 +11,9 @@
 #include "disk/cf_disk.h"
 
 #define DISK_PATH_MAX   (64 * 1024) /* longest path we record (TSK caps depth; names are <=255) */
-#define DISK_QUEUE_CAP  1024
+#define DISK_QUEUE_CAP  4096
+#define DISK_BATCH      256 /* records handed over per lock: keeps futex traffic off the walk */
+#define DISK_TAKE       32  /* records a worker takes per lock */
 #define DISK_CHUNK      (1u << 20)
 #define DISK_MAX_YARA   64 /* rule names kept per file */
 #define DISK_SHADOW_MAX (16u << 20)
@@ -81,6 +83,14 @@ int disk_out_write(disk_out *o, const void *data, size_t len, uint64_t records);
 /* Closes; hex gets the SHA-256. */
 int disk_out_close(disk_out *o, char hex[CF_SHA256_HEX_LEN]);
 
+/* Pending output: lines collect in a per-thread buffer and reach the file (and its hash) in
+ * blocks, so the walk and the workers do not take the file's lock per line. */
+#define DISK_FLUSH_AT (256u << 10)
+typedef struct disk_pending {
+    cf_buf buf;
+    uint64_t lines;
+} disk_pending;
+
 typedef struct disk_ctx disk_ctx;
 
 /* Per-worker content source: reads a record's bytes. */
@@ -120,10 +130,14 @@ struct disk_ctx {
     pthread_cond_t qnot_full;
     disk_rec *queue[DISK_QUEUE_CAP];
     size_t qhead, qlen;
+    disk_rec *batch[DISK_BATCH]; /* the walk's pending hand-over */
+    size_t nbatch;
     int qclosed;
     pthread_t *workers;
     int n_workers;
     int64_t last_progress;
+    disk_pending walk_body; /* the walking thread's pending bodyfile lines ... */
+    disk_pending walk_json; /* ... and files.jsonl lines (only without workers) */
 };
 
 /* Records an error for the manifest (thread-safe; first CF_DISK_MAX_ERRORS kept). */
@@ -152,7 +166,8 @@ int disk_pool_start(disk_ctx *ctx, int n);
 int disk_pool_push(disk_ctx *ctx, disk_rec *r);
 void disk_pool_finish(disk_ctx *ctx); /* closes the queue and joins */
 /* Writes a finished record (thread-safe). Frees r. */
-int disk_write_rec(disk_ctx *ctx, disk_rec *r);
+int disk_pending_flush(disk_out *o, disk_pending *p);
+int disk_write_rec(disk_ctx *ctx, disk_rec *r, disk_pending *pending);
 
 /* YARA (disk_yara.c). */
 int disk_yara_load(disk_ctx *ctx);
@@ -170,7 +185,7 @@ int disk_is_shadow(const char *path);
 /* "artifacts/<path>" when path is safe to use as a bundle path; CF_EINVAL otherwise. */
 int disk_artifact_relpath(const char *path, size_t len, char *out, size_t cap);
 
-int disk_default_threads(void);
+int disk_default_threads(const disk_ctx *ctx);
 
 /* Back ends. Each walks the source, calling disk_emit for every entry. */
 int disk_tsk_collect(disk_ctx *ctx);

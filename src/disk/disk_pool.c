@@ -19,15 +19,29 @@ typedef struct worker {
     void *scanner;
     char *chunk;
     cf_buf keep;
-    cf_buf line;
+    disk_pending out;
 } worker;
 
-int disk_write_rec(disk_ctx *ctx, disk_rec *r)
+int disk_pending_flush(disk_out *o, disk_pending *p)
 {
-    cf_buf line = CF_BUF_INIT(DISK_PATH_MAX * 8 + 65536);
-    int rc = disk_json_line(r, &line);
-    if (rc == CF_OK)
-        rc = disk_out_write(&ctx->files, line.data, line.len, 1);
+    int rc = CF_OK;
+    if (p->buf.len)
+        rc = disk_out_write(o, p->buf.data, p->buf.len, p->lines);
+    cf_buf_reset(&p->buf);
+    p->lines = 0;
+    return rc;
+}
+
+int disk_write_rec(disk_ctx *ctx, disk_rec *r, disk_pending *p)
+{
+    size_t before = p->buf.len;
+    int rc = disk_json_line(r, &p->buf);
+    if (rc != CF_OK)
+        cf_buf_setlen(&p->buf, before);
+    else
+        p->lines++;
+    if (rc == CF_OK && p->buf.len >= DISK_FLUSH_AT)
+        rc = disk_pending_flush(&ctx->files, p);
     pthread_mutex_lock(&ctx->lock);
     ctx->stats.entries++;
     if (r->deleted)
@@ -40,7 +54,6 @@ int disk_write_rec(disk_ctx *ctx, disk_rec *r)
     if (r->n_yara)
         ctx->stats.yara_files++;
     pthread_mutex_unlock(&ctx->lock);
-    cf_buf_release(&line);
     disk_rec_free(r);
     return rc;
 }
@@ -170,6 +183,8 @@ static void process(worker *w, disk_rec *r)
                       r->size <= o->binary_max_size;
     uint64_t keep_max = 0, off = 0, limit = r->size;
     cf_buf_reset(&w->keep);
+    if (!r->want_content) /* the worker only formats this one */
+        goto cleanup;
     src = strndup(r->path, r->path_len);
     if (!src)
         goto cleanup;
@@ -300,7 +315,7 @@ cleanup:
     if (opened)
         ctx->backend->close(w->rd);
     free(src);
-    disk_write_rec(ctx, r);
+    disk_write_rec(ctx, r, &w->out);
 }
 
 static void worker_free(worker *w)
@@ -312,7 +327,7 @@ static void worker_free(worker *w)
     disk_yara_scanner_free(w->scanner);
     free(w->chunk);
     cf_buf_release(&w->keep);
-    cf_buf_release(&w->line);
+    cf_buf_release(&w->out.buf);
     free(w);
 }
 
@@ -320,22 +335,27 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     disk_ctx *ctx = w->ctx;
+    disk_rec *take[DISK_TAKE];
     for (;;) {
-        disk_rec *r;
+        size_t n = 0;
         pthread_mutex_lock(&ctx->qlock);
         while (!ctx->qlen && !ctx->qclosed)
             pthread_cond_wait(&ctx->qnot_empty, &ctx->qlock);
-        if (!ctx->qlen) {
-            pthread_mutex_unlock(&ctx->qlock);
-            break;
+        while (ctx->qlen && n < DISK_TAKE) {
+            take[n++] = ctx->queue[ctx->qhead];
+            ctx->qhead = (ctx->qhead + 1) % DISK_QUEUE_CAP;
+            ctx->qlen--;
         }
-        r = ctx->queue[ctx->qhead];
-        ctx->qhead = (ctx->qhead + 1) % DISK_QUEUE_CAP;
-        ctx->qlen--;
-        pthread_cond_signal(&ctx->qnot_full);
+        if (n)
+            pthread_cond_signal(&ctx->qnot_full);
         pthread_mutex_unlock(&ctx->qlock);
-        process(w, r);
+        if (!n)
+            break;
+        for (size_t i = 0; i < n; i++)
+            process(w, take[i]);
     }
+    if (disk_pending_flush(&ctx->files, &w->out) != CF_OK)
+        disk_error(ctx, "files.jsonl", "write failed");
     worker_free(w);
     return NULL;
 }
@@ -353,6 +373,7 @@ int disk_pool_start(disk_ctx *ctx, int n)
             break;
         }
         w->ctx = ctx;
+        cf_buf_init(&w->out.buf, DISK_FLUSH_AT + DISK_PATH_MAX * 8 + 65536);
         cf_buf_init(&w->keep, (size_t)(ctx->opt->yara_max_size > ctx->opt->binary_max_size
                                            ? ctx->opt->yara_max_size
                                            : ctx->opt->binary_max_size) +
@@ -374,20 +395,36 @@ int disk_pool_start(disk_ctx *ctx, int n)
     return rc;
 }
 
+static void pool_flush(disk_ctx *ctx)
+{
+    if (!ctx->nbatch)
+        return;
+    pthread_mutex_lock(&ctx->qlock);
+    for (size_t i = 0; i < ctx->nbatch; i++) {
+        while (ctx->qlen == DISK_QUEUE_CAP) {
+            /* wake the workers before waiting for room, or nobody drains the queue */
+            pthread_cond_broadcast(&ctx->qnot_empty);
+            pthread_cond_wait(&ctx->qnot_full, &ctx->qlock);
+        }
+        ctx->queue[(ctx->qhead + ctx->qlen) % DISK_QUEUE_CAP] = ctx->batch[i];
+        ctx->qlen++;
+    }
+    pthread_cond_broadcast(&ctx->qnot_empty);
+    pthread_mutex_unlock(&ctx->qlock);
+    ctx->nbatch = 0;
+}
+
 int disk_pool_push(disk_ctx *ctx, disk_rec *r)
 {
-    pthread_mutex_lock(&ctx->qlock);
-    while (ctx->qlen == DISK_QUEUE_CAP)
-        pthread_cond_wait(&ctx->qnot_full, &ctx->qlock);
-    ctx->queue[(ctx->qhead + ctx->qlen) % DISK_QUEUE_CAP] = r;
-    ctx->qlen++;
-    pthread_cond_signal(&ctx->qnot_empty);
-    pthread_mutex_unlock(&ctx->qlock);
+    ctx->batch[ctx->nbatch++] = r;
+    if (ctx->nbatch == DISK_BATCH)
+        pool_flush(ctx);
     return CF_OK;
 }
 
 void disk_pool_finish(disk_ctx *ctx)
 {
+    pool_flush(ctx);
     pthread_mutex_lock(&ctx->qlock);
     ctx->qclosed = 1;
     pthread_cond_broadcast(&ctx->qnot_empty);

@@ -234,7 +234,7 @@ int disk_tree_collect(disk_ctx *ctx)
     ctx->backend_data = src;
     ctx->stats.filesystems = 1;
     if (threads <= 0)
-        threads = disk_default_threads();
+        threads = disk_default_threads(ctx);
     if ((rc = disk_pool_start(ctx, threads)) != CF_OK) {
         close(fd);
         goto cleanup;

@@ -326,7 +326,7 @@ int disk_tsk_collect(disk_ctx *ctx)
     ctx->backend_data = src;
     ctx->stats.filesystems = (unsigned)src->n_fs;
     if (threads <= 0)
-        threads = disk_default_threads();
+        threads = disk_default_threads(ctx);
     if ((rc = disk_pool_start(ctx, threads)) != CF_OK)
         goto cleanup;
     for (int i = 0; i < src->n_fs; i++) {
