@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cf_error.h"
@@ -107,18 +108,34 @@ void disk_manifest_add(disk_ctx *ctx, const char *path, const char *sha256, uint
 
 void disk_progress(disk_ctx *ctx, int force)
 {
-    int64_t now;
     cf_disk_stats snap;
+    (void)force;
     if (!ctx->opt->progress)
         return;
-    now = cf_time_monotonic();
-    if (!force && now - ctx->last_progress < CF_NS_PER_SEC)
-        return;
-    ctx->last_progress = now;
     pthread_mutex_lock(&ctx->lock);
     snap = ctx->stats;
     pthread_mutex_unlock(&ctx->lock);
     ctx->opt->progress(&snap, ctx->opt->progress_arg);
+}
+
+/* Reports about once a second, through the walk and through the hashing that follows it. */
+static void *progress_main(void *arg)
+{
+    disk_ctx *ctx = arg;
+    pthread_mutex_lock(&ctx->plock);
+    while (!ctx->pdone) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&ctx->pcond, &ctx->plock, &ts);
+        if (!ctx->pdone) {
+            pthread_mutex_unlock(&ctx->plock);
+            disk_progress(ctx, 0);
+            pthread_mutex_lock(&ctx->plock);
+        }
+    }
+    pthread_mutex_unlock(&ctx->plock);
+    return NULL;
 }
 
 static int under(const char *path, const char *dir)
@@ -219,7 +236,6 @@ int disk_emit(disk_ctx *ctx, disk_rec *r)
         rc = disk_pool_push(ctx, r);
     else
         rc = disk_write_rec(ctx, r, &ctx->walk_json);
-    disk_progress(ctx, 0);
     return rc;
 }
 
@@ -231,6 +247,18 @@ int disk_default_threads(const disk_ctx *ctx)
     if (ctx->opt->no_hash && !ctx->yara_rules && n > 1)
         n--;
     return (int)n;
+}
+
+static void stop_progress(disk_ctx *ctx)
+{
+    if (!ctx->has_pthread)
+        return;
+    pthread_mutex_lock(&ctx->plock);
+    ctx->pdone = 1;
+    pthread_cond_signal(&ctx->pcond);
+    pthread_mutex_unlock(&ctx->plock);
+    pthread_join(ctx->pthread, NULL);
+    ctx->has_pthread = 0;
 }
 
 /* The output directory must be new or empty: a bundle never mixes two collections. */
@@ -358,6 +386,8 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
     cf_buf_init(&ctx->walk_body.buf, DISK_FLUSH_AT + DISK_PATH_MAX * 4 + 65536);
     cf_buf_init(&ctx->walk_json.buf, DISK_FLUSH_AT + DISK_PATH_MAX * 8 + 65536);
     pthread_mutex_init(&ctx->lock, NULL);
+    pthread_mutex_init(&ctx->plock, NULL);
+    pthread_cond_init(&ctx->pcond, NULL);
     pthread_mutex_init(&ctx->qlock, NULL);
     pthread_cond_init(&ctx->qnot_empty, NULL);
     pthread_cond_init(&ctx->qnot_full, NULL);
@@ -380,6 +410,8 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
     if ((rc = disk_out_open(&ctx->files, opt->out_dir, "files.jsonl", !opt->no_sync)) != CF_OK)
         goto cleanup;
     files_open = 1;
+    if (opt->progress && pthread_create(&ctx->pthread, NULL, progress_main, ctx) == 0)
+        ctx->has_pthread = 1;
     /* Pick the back end; the TSK back end opens the image in disk_tsk_collect. */
     if (S_ISDIR(st.st_mode))
         walk_rc = disk_tree_collect(ctx);
@@ -388,6 +420,7 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
     pool = 1;
     cf_error_save(&saved);
     disk_pool_finish(ctx);
+    stop_progress(ctx);
     if (disk_pending_flush(&ctx->body, &ctx->walk_body) != CF_OK ||
         disk_pending_flush(&ctx->files, &ctx->walk_json) != CF_OK)
         rc = cf_error_set(CF_EIO, "cannot write the bundle");
@@ -407,6 +440,7 @@ int cf_disk_collect(const cf_disk_options *opt, cf_disk_stats *stats_out)
 cleanup:
     if (!pool && ctx->n_workers)
         disk_pool_finish(ctx);
+    stop_progress(ctx);
     if (body_open)
         disk_out_close(&ctx->body, body_sha);
     if (files_open)
@@ -422,6 +456,8 @@ cleanup:
     cf_buf_release(&ctx->walk_body.buf);
     cf_buf_release(&ctx->walk_json.buf);
     pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->plock);
+    pthread_cond_destroy(&ctx->pcond);
     pthread_mutex_destroy(&ctx->qlock);
     pthread_cond_destroy(&ctx->qnot_empty);
     pthread_cond_destroy(&ctx->qnot_full);

@@ -135,7 +135,11 @@ struct disk_ctx {
     int qclosed;
     pthread_t *workers;
     int n_workers;
-    int64_t last_progress;
+    pthread_t pthread; /* progress reporter */
+    int has_pthread;
+    pthread_mutex_t plock;
+    pthread_cond_t pcond;
+    int pdone;
     disk_pending walk_body; /* the walking thread's pending bodyfile lines ... */
     disk_pending walk_json; /* ... and files.jsonl lines (only without workers) */
 };
