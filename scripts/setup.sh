@@ -20,16 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "setup: installing Debian packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        stamp=/var/lib/apt/periodic/update-success-stamp
-        if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ] \
-            || ! apt-get install -y -qq "${missing[@]}" >/tmp/casefile-setup-apt.log 2>&1; then
-            apt-get update -qq >/tmp/casefile-setup-apt.log 2>&1 || true
-            apt-get install -y -qq "${missing[@]}" >>/tmp/casefile-setup-apt.log 2>&1 || {
-                echo "setup: apt-get install failed; see /tmp/casefile-setup-apt.log" >&2
+        log=/tmp/casefile-setup-apt.log
+        # Try with the package lists we have; refresh them once if that fails.
+        if ! apt-get install -y -qq "${missing[@]}" >"$log" 2>&1; then
+            apt-get update -qq >>"$log" 2>&1 || true
+            apt-get install -y -qq "${missing[@]}" >>"$log" 2>&1 || {
+                echo "setup: apt-get install failed; see $log" >&2
                 exit 1
             }
         fi
-        : "$stamp"
     else
         echo "setup: missing Debian packages. Run:" >&2
         echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
@@ -54,6 +53,11 @@ fi
 if ! command -v aws >/dev/null 2>&1; then
     echo "setup: the aws CLI is missing. Install it with:" >&2
     echo "  $py -m pip install awscli   (or: apt-get install awscli)" >&2
+    pyok=0
+fi
+if ! command -v cfn-lint >/dev/null 2>&1; then
+    echo "setup: cfn-lint (checks the CloudFormation template in deploy/) is missing. Install it with:" >&2
+    echo "  $py -m pip install cfn-lint" >&2
     pyok=0
 fi
 [ "$pyok" = 1 ] || exit 1
