@@ -98,11 +98,11 @@ static uint64_t default_max_memory(const cf_disk_options *opt)
     return need > (1ull << 30) ? need : (1ull << 30);
 }
 
-/* Under AddressSanitizer the address space is the sanitizer's (shadow memory): no limit there;
- * the tests cap single allocations through ASAN_OPTIONS instead. */
+/* Under AddressSanitizer or ThreadSanitizer the address space is the sanitizer's (shadow
+ * memory): no limit there; the tests cap single allocations through ASAN_OPTIONS instead. */
 static int limit_memory(uint64_t bytes)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     (void)bytes;
     return CF_OK;
 #else
