@@ -20,11 +20,11 @@ setup:
 	@scripts/setup.sh --quiet
 
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCF_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The test suite runs in a sanitizer build; the release build is built too, because the static
-# agent, the demo and some tests use the programs from build/bin.
+# The test suite runs in a sanitizer build; the release build (programs only) is built too, because
+# the static agent, the demo and some tests use the programs from build/bin.
 test: build check-format
 	@cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
@@ -35,7 +35,9 @@ test: build check-format
 
 # Without sanitizers: quicker while developing.
 test-fast: build
-	@cd $(BUILD) && CF_RELEASE_BIN_DIR=$(CURDIR)/$(BUILD)/bin ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+	@cmake -S . -B build-fast -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-fast -j $(JOBS)
+	@cd build-fast && CF_RELEASE_BIN_DIR=$(CURDIR)/$(BUILD)/bin ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 demo: build
 	@if [ -x demo/run ]; then demo/run; else echo "make demo: the demo is not built yet (issue #7)"; exit 3; fi

@@ -255,7 +255,7 @@ static size_t rule_ids(const char *dir, char ids[][128], size_t max, size_t n)
                     while (*s == ' ')
                         s++;
                     s[strcspn(s, " \r\n")] = '\0';
-                    snprintf(ids[n++], 128, "%s", s);
+                    snprintf(ids[n++], 128, "%.127s", s);
                     break;
                 }
             }
