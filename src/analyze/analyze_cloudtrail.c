@@ -155,6 +155,10 @@ static void jws(jsc *s)
         s->p++;
 }
 
+/* Word-at-a-time byte tests (exact as booleans): some byte of w is zero / below n (n <= 128). */
+#define HAS_ZERO(w)    (((w)-0x0101010101010101ull) & ~(w)&0x8080808080808080ull)
+#define HAS_LESS(w, n) (((w)-0x0101010101010101ull * (n)) & ~(w)&0x8080808080808080ull)
+
 /* At '"': the string's content in *out (escapes validated, not decoded). */
 static int jstring(jsc *s, slice *out)
 {
@@ -164,7 +168,19 @@ static int jstring(jsc *s, slice *out)
     q = ++s->p;
     out->esc = 0;
     while (s->p < s->end) {
-        unsigned char c = (unsigned char)*s->p;
+        unsigned char c;
+        /* eight bytes at a time while none is '"', '\\' or a control character */
+        while (s->end - s->p >= 8) {
+            uint64_t w;
+            memcpy(&w, s->p, 8);
+            if (HAS_LESS(w, 0x20) || HAS_ZERO(w ^ 0x2222222222222222ull) ||
+                HAS_ZERO(w ^ 0x5C5C5C5C5C5C5C5Cull))
+                break;
+            s->p += 8;
+        }
+        if (s->p >= s->end)
+            break;
+        c = (unsigned char)*s->p;
         if (c == '"') {
             out->p = q;
             out->n = (size_t)(s->p - q);
@@ -283,11 +299,11 @@ static int jvalue(jsc *s, int depth)
     }
 }
 
-static int key_is(const slice *k, const char *name)
+static int key_is_n(const slice *k, const char *name, size_t n)
 {
-    size_t n = strlen(name);
     return !k->esc && k->n == n && !memcmp(k->p, name, n);
 }
+#define key_is(k, name) key_is_n((k), name, sizeof(name) - 1)
 
 /* Appends the UTF-8 of code point cp. */
 static size_t put_utf8(char *o, unsigned cp)

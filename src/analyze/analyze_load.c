@@ -5,6 +5,7 @@
 #include "common/cf_fs.h"
 #include "common/cf_hash.h"
 #include "common/cf_json.h"
+#include "common/cf_log.h"
 #include "common/cf_time.h"
 
 #include <errno.h>
@@ -528,6 +529,34 @@ cleanup:
     return rc;
 }
 
+/* Bulk loading of one big file: in WAL mode every page is written twice (to the WAL, then by the
+ * checkpoint into the database), which is most of the kernel time of a large load. When this
+ * connection is the only one, the load runs in rollback-journal mode instead (still crash-safe:
+ * the pages a fresh table appends past the end of the file need no journal) and WAL is restored
+ * afterwards. Another connection on the case (a reader, the workflow) makes the switch fail at
+ * once; the load then simply runs in WAL mode. Returns 1 when switched. */
+#define BULK_MIN_BYTES (16u << 20)
+#define CASE_BUSY_MS   10000 /* cf_case_open's busy timeout, restored after the attempt */
+
+static int bulk_begin(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int switched = 0;
+    sqlite3_busy_timeout(db, 0);
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=DELETE", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        switched = !strcasecmp((const char *)sqlite3_column_text(st, 0), "delete");
+    sqlite3_finalize(st);
+    sqlite3_busy_timeout(db, CASE_BUSY_MS);
+    return switched;
+}
+
+static void bulk_end(sqlite3 *db)
+{
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        cf_log_warn("analyze: could not switch case.db back to WAL: %s", sqlite3_errmsg(db));
+}
+
 int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
                          const cf_analyze_opts *opts, cf_analyze_stats *stats)
 {
@@ -535,7 +564,7 @@ int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
     uint64_t bytes = 0;
     sqlite3 *db = cf_case_db(c);
     int64_t bundle_id = 0;
-    int in_tx = 0, rc;
+    int in_tx = 0, bulk = 0, rc;
     cf_load_ctx ctx;
     if ((rc = cf_sha256_file(path, sha, &bytes))) {
         cf_error_wrap("load %s", path);
@@ -558,6 +587,8 @@ int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
         stats->skipped++;
         goto cleanup;
     }
+    if (bytes >= BULK_MIN_BYTES)
+        bulk = bulk_begin(db);
     if ((rc = cf_case_begin(c)))
         goto cleanup;
     in_tx = 1;
@@ -584,6 +615,8 @@ int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
 cleanup:
     if (in_tx)
         cf_case_rollback(c);
+    if (bulk)
+        bulk_end(db);
     return rc;
 }
 

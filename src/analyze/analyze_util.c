@@ -253,6 +253,17 @@ int cf_utf8_valid(const char *s, size_t len)
     size_t i = 0;
     while (i < len) {
         size_t k;
+        /* eight ASCII bytes without NUL at a time */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, u + i, 8);
+            if ((w & 0x8080808080808080ull) ||
+                ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         if (u[i] >= 0x20 && u[i] < 0x80) {
             i++;
             continue;

@@ -34,40 +34,54 @@ typedef struct web_state {
     char *scratch; /* decode buffers */
 } web_state;
 
-/* Splits a line into fields: bare words, "quoted" (with \" and \\ escapes) and [bracketed]. */
+/* Splits a line into fields: bare words, "quoted" (with \" and \\ escapes) and [bracketed].
+ * memchr finds the ends (a quote is escaped when an odd run of backslashes precedes it). */
 static size_t split_fields(char *line, size_t len, field *f, size_t max)
 {
     size_t n = 0, i = 0;
     while (i < len && n < max) {
+        const char *e;
+        size_t s;
         while (i < len && line[i] == ' ')
             i++;
         if (i >= len)
             break;
         if (line[i] == '"') {
-            size_t s = ++i;
-            while (i < len && line[i] != '"') {
-                if (line[i] == '\\' && i + 1 < len)
-                    i++;
-                i++;
+            s = ++i;
+            for (;;) {
+                size_t k, b = 0;
+                e = memchr(line + i, '"', len - i);
+                if (!e) {
+                    i = len;
+                    break;
+                }
+                k = (size_t)(e - line);
+                while (k - b > s && line[k - b - 1] == '\\')
+                    b++;
+                if (!(b & 1)) {
+                    i = k;
+                    break;
+                }
+                i = k + 1;
             }
             f[n].p = line + s;
-            f[n].n = (i < len ? i : len) - s;
+            f[n].n = i - s;
             f[n].quoted = 1;
             n++;
             i++;
         } else if (line[i] == '[') {
-            size_t s = ++i;
-            while (i < len && line[i] != ']')
-                i++;
+            s = ++i;
+            e = memchr(line + i, ']', len - i);
+            i = e ? (size_t)(e - line) : len;
             f[n].p = line + s;
-            f[n].n = (i < len ? i : len) - s;
+            f[n].n = i - s;
             f[n].quoted = 2;
             n++;
             i++;
         } else {
-            size_t s = i;
-            while (i < len && line[i] != ' ')
-                i++;
+            s = i;
+            e = memchr(line + i, ' ', len - i);
+            i = e ? (size_t)(e - line) : len;
             f[n].p = line + s;
             f[n].n = i - s;
             f[n].quoted = 0;
@@ -151,9 +165,18 @@ static int bind_f(sqlite3_stmt *st, int idx, const char *p, size_t n, int ascii)
     return cf_bind_text(st, idx, p, n, 1);
 }
 
+/* 1 when every byte is printable ASCII or DEL (0x20..0x7F); eight bytes at a time: with no byte
+ * below 0x20 nothing borrows, so a high bit in w or in w - 0x20.. marks a byte outside. */
 static int line_ascii(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((w | (w - 0x2020202020202020ull)) & 0x8080808080808080ull)
+            return 0;
+    }
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80 || c < 0x20)
             return 0;

@@ -317,6 +317,67 @@ static void test_analyze_load_web_hostile(void **state)
     cf_buf_release(&b);
 }
 
+/* An access log past the bulk threshold (16 MiB) loads in rollback-journal mode and leaves the
+ * case in WAL mode; with a second connection open the switch is refused and the load runs in WAL
+ * mode. Quoted fields with escaped quotes keep their bounds. */
+static void big_access_log(const char *path, int lines)
+{
+    FILE *fp = fopen(path, "w");
+    char uri[2048];
+    assert_non_null(fp);
+    memset(uri, 'a', sizeof(uri) - 1);
+    uri[sizeof(uri) - 1] = '\0';
+    fprintf(fp, "10.0.0.9 - - [27/Nov/2026:20:00:00 +0000] \"GET /q\\\"x\\\\\" 200 1 \"-\" "
+                "\"UA \\\"quoted\\\"\"\n");
+    for (int i = 0; i < lines; i++)
+        fprintf(fp,
+                "10.0.%d.%d - - [27/Nov/2026:20:%02d:%02d +0000] \"GET /p%d?%s HTTP/1.1\" 200 %d"
+                " \"-\" \"Mozilla/5.0\"\n",
+                i % 200, i % 250, (i / 60) % 60, i % 60, i, uri, i);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void test_analyze_load_web_bulk(void **state)
+{
+    fx *f = *state;
+    cf_analyze_stats st;
+    char p1[256], p2[256], dbp[256], *v;
+    sqlite3 *other = NULL;
+    const int lines = 8400; /* about 17.5 MB */
+    memset(&st, 0, sizeof(st));
+    snprintf(p1, sizeof(p1), "%s/access.log", f->dir);
+    snprintf(p2, sizeof(p2), "%s/access.log.1", f->dir);
+    snprintf(dbp, sizeof(dbp), "%s/case/case.db", f->dir);
+    big_access_log(p1, lines);
+    big_access_log(p2, lines + 1);
+    /* another connection on the case: no switch, WAL all along */
+    assert_int_equal(sqlite3_open_v2(dbp, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM bundles", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(cf_analyze_load_file(f->c, p1, CF_FILE_AUTO, NULL, &st), CF_OK);
+    sqlite3_close(other);
+    v = text(f->c, "PRAGMA journal_mode");
+    assert_string_equal(v, "wal");
+    free(v);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM web_requests"), lines + 1);
+    /* alone: bulk mode, then back to WAL */
+    assert_int_equal(cf_analyze_load_file(f->c, p2, CF_FILE_AUTO, NULL, &st), CF_OK);
+    v = text(f->c, "PRAGMA journal_mode");
+    assert_string_equal(v, "wal");
+    free(v);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM web_requests"), 2 * lines + 3);
+    assert_int_equal(st.bad_lines, 0);
+    v = text(f->c, "SELECT uri || '|' || status || '|' || user_agent FROM web_requests"
+                   " WHERE line = 1 AND source LIKE '%.1'");
+    assert_string_equal(v, "/q\\\"x\\\\|200|UA \\\"quoted\\\"");
+    free(v);
+    assert_int_equal(count(f->c, "SELECT sum(bytes) FROM web_requests WHERE source LIKE '%.1'"),
+                     (int64_t)lines * (lines + 1) / 2 + 1);
+    /* loading it again changes nothing */
+    assert_int_equal(cf_analyze_load_file(f->c, p2, CF_FILE_AUTO, NULL, &st), CF_OK);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM web_requests"), 2 * lines + 3);
+}
+
 static void test_analyze_load_alb(void **state)
 {
     fx *f = *state;
@@ -678,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_analyze_load_unsafe_manifest_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_bundle_tar, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_web_hostile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_analyze_load_web_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_alb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_gzip_bomb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_deep_json, setup, teardown),
