@@ -62,6 +62,7 @@ struct cfa_ctx {
     enum cfa_probe probe;
     long clk_tck;
     int self_pid;
+    int threads; /* worker threads of the process walk */
 
     /* facts gathered along the way */
     int64_t boot_time; /* seconds since the epoch, 0 = unknown */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,15 +268,16 @@ static uint32_t probe_limit(struct cfa_ctx *c, const uint32_t *pids, size_t npid
 
 /* ---- executables ---- */
 
-static int hash_fd(int fd, uint64_t max, char hex[CFA_SHA256_HEX], uint64_t *hashed)
+#define HASH_BUF (64 * 1024)
+
+static int hash_fd(int fd, uint64_t max, char *buf, char hex[CFA_SHA256_HEX], uint64_t *hashed)
 {
-    static char buf[64 * 1024];
     struct cfa_sha256 sha;
     uint8_t d[CFA_SHA256_LEN];
     uint64_t total = 0;
     cfa_sha256_init(&sha);
     for (;;) {
-        ssize_t r = read(fd, buf, sizeof(buf));
+        ssize_t r = read(fd, buf, HASH_BUF);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -309,52 +311,71 @@ static int open_exe(struct cfa_ctx *c, int dfd, const char *target, size_t tlen)
     return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 }
 
-static const char *exe_cached(struct cfa_ctx *c, const struct stat *sb)
+/* The hash cache of executables by (dev, inode, size, mtime): every distinct binary is hashed
+ * once. Shared by the walk's worker threads. */
+static pthread_mutex_t exe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int exe_same(const struct cfa_exehash *e, const struct stat *sb)
 {
-    size_t i;
-    for (i = 0; i < c->nexes; i++) {
-        struct cfa_exehash *e = &c->exes[i];
-        if (e->dev == (uint64_t)sb->st_dev && e->ino == (uint64_t)sb->st_ino &&
-            e->size == (uint64_t)sb->st_size &&
-            e->mtime_ns == (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec)
-            return e->hex;
-    }
-    return NULL;
+    return e->dev == (uint64_t)sb->st_dev && e->ino == (uint64_t)sb->st_ino &&
+           e->size == (uint64_t)sb->st_size &&
+           e->mtime_ns == (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 }
 
-static const char *exe_hash(struct cfa_ctx *c, int fd, struct stat *sb, const char *pidsrc)
+/* 1 and the hash copied into hex when sb's file was hashed already, else 0. */
+static int exe_cached(struct cfa_ctx *c, const struct stat *sb, char hex[CFA_SHA256_HEX])
+{
+    size_t i;
+    int hit = 0;
+    pthread_mutex_lock(&exe_lock);
+    for (i = 0; i < c->nexes && !hit; i++)
+        if (exe_same(&c->exes[i], sb)) {
+            memcpy(hex, c->exes[i].hex, CFA_SHA256_HEX);
+            hit = 1;
+        }
+    pthread_mutex_unlock(&exe_lock);
+    return hit;
+}
+
+/* Hashes the open executable (outside the lock: two workers may hash one new binary at the
+ * same time, the cache keeps one entry) and caches it. 0, or -errno / -EFBIG. */
+static int exe_hash(struct cfa_ctx *c, int fd, const struct stat *sb, char *buf,
+                    char hex[CFA_SHA256_HEX])
 {
     uint64_t hashed;
     struct cfa_exehash *e;
-    const char *hit = exe_cached(c, sb);
+    size_t i;
     int rc;
-    if (hit)
-        return hit;
+    if (exe_cached(c, sb, hex))
+        return 0;
+    rc = hash_fd(fd, c->max_hash_size, buf, hex, &hashed);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&exe_lock);
+    for (i = 0; i < c->nexes; i++)
+        if (exe_same(&c->exes[i], sb))
+            goto done;
     if (c->nexes == c->exes_cap) {
         size_t ncap = c->exes_cap ? c->exes_cap * 2 : 64;
         struct cfa_exehash *n;
         if (ncap > 65536)
-            return NULL;
+            goto done; /* still a valid hash, just not cached */
         n = realloc(c->exes, ncap * sizeof(*n));
         if (!n)
-            return NULL;
+            goto done;
         c->exes = n;
         c->exes_cap = ncap;
     }
     e = &c->exes[c->nexes];
-    rc = hash_fd(fd, c->max_hash_size, e->hex, &hashed);
-    if (rc < 0) {
-        cfa_bundle_error(c->b, pidsrc,
-                         rc == -EFBIG ? "executable larger than --max-hash-size"
-                                      : cfa_errno_name(-rc));
-        return NULL;
-    }
     e->dev = (uint64_t)sb->st_dev;
     e->ino = (uint64_t)sb->st_ino;
     e->size = (uint64_t)sb->st_size;
     e->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+    memcpy(e->hex, hex, CFA_SHA256_HEX);
     c->nexes++;
-    return e->hex;
+done:
+    pthread_mutex_unlock(&exe_lock);
+    return 0;
 }
 
 static int suspicious_path(const char *p, size_t n)
@@ -468,9 +489,211 @@ struct proc_tables {
     struct cfa_file processes, open_files, maps;
 };
 
-static void walk_fds(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t pid,
-                     struct cfa_jw *pjw, char fd012[3][512])
+/* ---- the walk's pipeline ----
+ * Worker threads read processes (in pid order, each taking the next one) into slots of a small
+ * ring; the calling thread commits the slots in pid order: writes their rows, records their
+ * errors and socket owners, copies suspicious binaries. The tables come out exactly as a
+ * single-threaded walk writes them. A slot buffers at most SLOT_BUFFERED bytes of rows and
+ * SLOT_ERRORS errors; a process with more (a million fds) waits until every earlier process is
+ * committed and then writes straight into the tables while the committer waits for it, so
+ * memory stays bounded whatever the host holds. */
+#define RING_SLOTS    8
+#define SLOT_BUFFERED (256 * 1024)
+#define SLOT_ERRORS   32
+#define SLOT_OWNERS   4096
+#define MAX_WORKERS   16
+
+struct slot_error {
+    char source[64];
+    const char *error; /* a string literal or cfa_errno_name() */
+};
+
+struct slot_owner {
+    uint64_t inode;
+    int32_t fd;
+};
+
+enum slot_state { SLOT_FREE = 0, SLOT_BUSY, SLOT_DONE };
+
+struct proc_slot {
+    enum slot_state state;
+    uint32_t pid;
+    int hidden, direct, exited;
+    struct cfa_jw pjw;           /* the processes row */
+    struct cfa_rbuf files, maps; /* buffered open_files / process_maps rows */
+    uint64_t nfiles, nmaps;
+    struct slot_error err[SLOT_ERRORS];
+    size_t nerr;
+    struct slot_owner *owners;
+    size_t nowners;
+    uint64_t netns;
+    int64_t threads;
+    /* a suspicious executable to copy into binaries/ */
+    int exe_fd, copy;
+    struct stat exe_sb;
+    char hex[CFA_SHA256_HEX];
+    char exe_link[4096];
+};
+
+struct proc_run {
+    struct cfa_ctx *c;
+    struct proc_tables *t;
+    const uint32_t *pids;
+    size_t npids, next_take, next_commit;
+    int hidden;
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    struct proc_slot slots[RING_SLOTS];
+};
+
+/* One worker's reusable buffers. */
+struct proc_worker {
+    struct proc_run *run;
+    struct cfa_ctx *c;
+    struct proc_slot *s;
+    size_t seq;
+    struct cfa_rbuf rb;
+    struct cfa_jw jw; /* one open_files / process_maps row */
+    char *hashbuf;
+    char entry[CFA_ENV_VALUE_MAX];
+};
+
+static void slot_flush_owners(struct cfa_ctx *c, struct proc_slot *s)
 {
+    size_t i;
+    for (i = 0; i < s->nowners; i++)
+        owner_put(c, s->owners[i].inode, (int32_t)s->pid, s->owners[i].fd);
+    s->nowners = 0;
+}
+
+static void slot_flush_errors(struct cfa_ctx *c, struct proc_slot *s)
+{
+    size_t i;
+    for (i = 0; i < s->nerr; i++)
+        cfa_bundle_error(c->b, s->err[i].source, s->err[i].error);
+    s->nerr = 0;
+}
+
+static void slot_flush_rows(struct proc_tables *t, struct proc_slot *s)
+{
+    if (s->files.len && cfa_file_write(&t->open_files, s->files.p, s->files.len) == 0)
+        t->open_files.records += s->nfiles;
+    if (s->maps.len && cfa_file_write(&t->maps, s->maps.p, s->maps.len) == 0)
+        t->maps.records += s->nmaps;
+    s->files.len = s->maps.len = 0;
+    s->nfiles = s->nmaps = 0;
+}
+
+/* This process holds more than a slot buffers: wait until it is the next to commit (the
+ * committer then waits for it and touches nothing), write what it buffered and continue
+ * writing directly. */
+static void slot_go_direct(struct proc_worker *w)
+{
+    struct proc_run *run = w->run;
+    struct proc_slot *s = w->s;
+    if (s->direct)
+        return;
+    pthread_mutex_lock(&run->lock);
+    while (run->next_commit != w->seq)
+        pthread_cond_wait(&run->cv, &run->lock);
+    pthread_mutex_unlock(&run->lock);
+    slot_flush_errors(w->c, s);
+    slot_flush_owners(w->c, s);
+    slot_flush_rows(run->t, s);
+    s->direct = 1;
+}
+
+static void sink_error(struct proc_worker *w, const char *source, const char *error)
+{
+    struct proc_slot *s = w->s;
+    if (!s->direct && s->nerr == SLOT_ERRORS)
+        slot_go_direct(w);
+    if (s->direct) {
+        cfa_bundle_error(w->c->b, source, error);
+        return;
+    }
+    snprintf(s->err[s->nerr].source, sizeof(s->err[s->nerr].source), "%s", source);
+    s->err[s->nerr].error = error;
+    s->nerr++;
+}
+
+static void sink_errno(struct proc_worker *w, const char *source, int err)
+{
+    sink_error(w, source, cfa_errno_name(err));
+}
+
+static void sink_owner(struct proc_worker *w, uint64_t inode, int32_t fd)
+{
+    struct proc_slot *s = w->s;
+    if (!s->direct && s->nowners == SLOT_OWNERS)
+        slot_go_direct(w);
+    if (s->direct) {
+        owner_put(w->c, inode, (int32_t)s->pid, fd);
+        return;
+    }
+    if (!s->owners) {
+        s->owners = malloc(SLOT_OWNERS * sizeof(*s->owners));
+        if (!s->owners) {
+            slot_go_direct(w);
+            owner_put(w->c, inode, (int32_t)s->pid, fd);
+            return;
+        }
+    }
+    s->owners[s->nowners].inode = inode;
+    s->owners[s->nowners].fd = fd;
+    s->nowners++;
+}
+
+/* Buffers (or writes, in direct mode) the row in w->jw into open_files (maps = 0) or
+ * process_maps (maps = 1), as cfa_table_emit does. Resets w->jw. */
+static void sink_row(struct proc_worker *w, int maps)
+{
+    struct proc_slot *s = w->s;
+    struct cfa_rbuf *rb = maps ? &s->maps : &s->files;
+    struct cfa_jw *jw = &w->jw;
+    const char *what = maps ? "process_maps" : "open_files";
+    size_t need;
+    char *p;
+    if (jw->overflow) {
+        sink_error(w, what, "record too large, dropped");
+        cfa_jw_reset(jw);
+        return;
+    }
+    if (!s->direct && s->files.len + s->maps.len + jw->len + 1 > SLOT_BUFFERED)
+        slot_go_direct(w);
+    if (s->direct) {
+        cfa_table_emit(maps ? &w->run->t->maps : &w->run->t->open_files, jw, what);
+        return;
+    }
+    need = rb->len + jw->len + 1;
+    if (need > rb->cap) {
+        size_t cap = rb->cap ? rb->cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        p = realloc(rb->p, cap);
+        if (!p) {
+            /* no memory to buffer: write it directly instead */
+            slot_go_direct(w);
+            cfa_table_emit(maps ? &w->run->t->maps : &w->run->t->open_files, jw, what);
+            return;
+        }
+        rb->p = p;
+        rb->cap = cap;
+    }
+    memcpy(rb->p + rb->len, jw->buf, jw->len);
+    rb->p[rb->len + jw->len] = '\n';
+    rb->len = need;
+    if (maps)
+        s->nmaps++;
+    else
+        s->nfiles++;
+    cfa_jw_reset(jw);
+}
+
+static void walk_fds(struct proc_worker *w, int dfd, char fd012[3][512])
+{
+    struct cfa_jw *pjw = &w->s->pjw;
+    uint32_t pid = w->s->pid;
     char link[4096], src[64];
     struct cfa_dir d;
     const char *name;
@@ -479,7 +702,7 @@ static void walk_fds(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t
     if (rc < 0) {
         if (rc != -ENOENT && rc != -ESRCH) {
             snprintf(src, sizeof(src), "/proc/%u/fd", pid);
-            cfa_bundle_errno(c->b, src, -rc);
+            sink_errno(w, src, -rc);
         }
         return;
     }
@@ -499,16 +722,16 @@ static void walk_fds(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t
             fd012[fdno][k] = '\0';
         }
         if (cfa_parse_bracket_inode(link, (size_t)n, "socket:", &inode) == 0)
-            owner_put(c, inode, (int32_t)pid, (int32_t)fdno);
-        cfa_jw_reset(&c->jw);
-        cfa_jw_obj_begin(&c->jw, NULL);
-        cfa_jw_uint(&c->jw, "pid", pid);
-        cfa_jw_uint(&c->jw, "fd", fdno);
-        cfa_jw_str(&c->jw, "path", link, (size_t)n);
-        cfa_jw_cstr(&c->jw, "type", fd_type(link, (size_t)n));
-        cfa_jw_bool(&c->jw, "deleted", link[0] == '/' && ends_deleted(link, (size_t)n));
-        cfa_jw_obj_end(&c->jw);
-        cfa_table_emit(&t->open_files, &c->jw, "open_files");
+            sink_owner(w, inode, (int32_t)fdno);
+        cfa_jw_reset(&w->jw);
+        cfa_jw_obj_begin(&w->jw, NULL);
+        cfa_jw_uint(&w->jw, "pid", pid);
+        cfa_jw_uint(&w->jw, "fd", fdno);
+        cfa_jw_str(&w->jw, "path", link, (size_t)n);
+        cfa_jw_cstr(&w->jw, "type", fd_type(link, (size_t)n));
+        cfa_jw_bool(&w->jw, "deleted", link[0] == '/' && ends_deleted(link, (size_t)n));
+        cfa_jw_obj_end(&w->jw);
+        sink_row(w, 0);
     }
     cfa_dir_close(&d);
     cfa_jw_uint(pjw, "fd_count", count);
@@ -538,8 +761,9 @@ static size_t dev_len(char out[32], unsigned major, unsigned minor)
     return n;
 }
 
-static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_t pid)
+static void walk_maps(struct proc_worker *w, int dfd)
 {
+    uint32_t pid = w->s->pid;
     struct cfa_lr lr;
     struct cfa_span line;
     char src[64];
@@ -547,7 +771,7 @@ static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_
     if (rc < 0) {
         if (rc != -ENOENT && rc != -ESRCH) {
             snprintf(src, sizeof(src), "/proc/%u/maps", pid);
-            cfa_bundle_errno(c->b, src, -rc);
+            sink_errno(w, src, -rc);
         }
         return;
     }
@@ -556,37 +780,39 @@ static void walk_maps(struct cfa_ctx *c, struct proc_tables *t, int dfd, uint32_
         char dev[32];
         if (cfa_parse_maps_line(line, &m) < 0 || m.path.n == 0 || m.path.p[0] != '/')
             continue; /* anonymous and [heap]/[stack]/[vdso] mappings are not listed */
-        cfa_jw_reset(&c->jw);
-        cfa_jw_obj_begin(&c->jw, NULL);
-        cfa_jw_uint(&c->jw, "pid", pid);
-        cfa_jw_hex(&c->jw, "start", m.start);
-        cfa_jw_hex(&c->jw, "end", m.end);
-        cfa_jw_cstr(&c->jw, "perms", m.perms);
-        cfa_jw_uint(&c->jw, "offset", m.offset);
-        cfa_jw_str(&c->jw, "dev", dev, dev_len(dev, m.dev_major, m.dev_minor));
-        cfa_jw_uint(&c->jw, "inode", m.inode);
-        cfa_jw_str(&c->jw, "path", m.path.p, m.path.n);
-        cfa_jw_bool(&c->jw, "deleted", m.deleted);
-        cfa_jw_obj_end(&c->jw);
-        cfa_table_emit(&t->maps, &c->jw, "process_maps");
+        cfa_jw_reset(&w->jw);
+        cfa_jw_obj_begin(&w->jw, NULL);
+        cfa_jw_uint(&w->jw, "pid", pid);
+        cfa_jw_hex(&w->jw, "start", m.start);
+        cfa_jw_hex(&w->jw, "end", m.end);
+        cfa_jw_cstr(&w->jw, "perms", m.perms);
+        cfa_jw_uint(&w->jw, "offset", m.offset);
+        cfa_jw_str(&w->jw, "dev", dev, dev_len(dev, m.dev_major, m.dev_minor));
+        cfa_jw_uint(&w->jw, "inode", m.inode);
+        cfa_jw_str(&w->jw, "path", m.path.p, m.path.n);
+        cfa_jw_bool(&w->jw, "deleted", m.deleted);
+        cfa_jw_obj_end(&w->jw);
+        sink_row(w, 1);
     }
     if (rc < 0 && rc != -ESRCH && rc != -ENOENT) {
         snprintf(src, sizeof(src), "/proc/%u/maps", pid);
-        cfa_bundle_errno(c->b, src, -rc);
+        sink_errno(w, src, -rc);
     }
     if (lr.dropped) {
         snprintf(src, sizeof(src), "/proc/%u/maps", pid);
-        cfa_bundle_error(c->b, src, "lines skipped (longer than 64 KiB, or past 256 MiB)");
+        sink_error(w, src, "lines skipped (longer than 64 KiB, or past 256 MiB)");
     }
     cfa_lr_close(&lr);
 }
 
 /* Streams environ and keeps the loader-hijack entries (LD_PRELOAD, LD_LIBRARY_PATH,
  * LD_AUDIT), however far into a huge environment they sit. */
-static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw *pjw)
+static void scan_environ(struct proc_worker *w, int dfd)
 {
     static const char *keys[] = {"LD_PRELOAD=", "LD_LIBRARY_PATH=", "LD_AUDIT="};
-    static char entry[CFA_ENV_VALUE_MAX]; /* single-threaded; no allocation per process */
+    char *entry = w->entry; /* no allocation per process */
+    struct cfa_jw *pjw = &w->s->pjw;
+    uint32_t pid = w->s->pid;
     char buf[16 * 1024], src[64];
     size_t elen = 0, total = 0, k;
     int fd = openat(dfd, "environ", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), started = 0,
@@ -594,7 +820,7 @@ static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw
     if (fd < 0) {
         if (errno != ENOENT && errno != ESRCH) {
             snprintf(src, sizeof(src), "/proc/%u/environ", pid);
-            cfa_bundle_errno(c->b, src, errno);
+            sink_errno(w, src, errno);
         }
         return;
     }
@@ -607,7 +833,7 @@ static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw
         if (r <= 0) {
             if (r < 0 && errno != ESRCH) {
                 snprintf(src, sizeof(src), "/proc/%u/environ", pid);
-                cfa_bundle_errno(c->b, src, errno);
+                sink_errno(w, src, errno);
             }
             /* a last entry without its NUL terminator */
             buf[0] = '\0';
@@ -617,7 +843,7 @@ static void scan_environ(struct cfa_ctx *c, int dfd, uint32_t pid, struct cfa_jw
         total += (size_t)r;
         if (total > CFA_ENVIRON_MAX && !done) {
             snprintf(src, sizeof(src), "/proc/%u/environ", pid);
-            cfa_bundle_error(c->b, src, "environment larger than 16 MiB: rest not scanned");
+            sink_error(w, src, "environment larger than 16 MiB: rest not scanned");
             buf[0] = '\0';
             r = 1;
             done = 1;
@@ -667,16 +893,22 @@ static void note_netns(struct cfa_ctx *c, uint64_t ns, uint32_t pid)
     }
 }
 
-static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw *pjw, uint32_t pid,
-                        int hidden)
+/* Reads one process into its slot (run by a worker thread). */
+static void gather(struct proc_worker *w)
 {
-    char path[4096], link[4096], exe_link[4096] = "", src[64], tbuf[40], ttybuf[32];
+    struct cfa_ctx *c = w->c;
+    struct proc_slot *slot = w->s;
+    struct cfa_jw *pjw = &slot->pjw;
+    struct cfa_rbuf *rb = &w->rb;
+    uint32_t pid = slot->pid;
+    int hidden = slot->hidden;
+    char path[4096], link[4096], src[64], tbuf[40], ttybuf[32];
     char fd012[3][512] = {"", "", ""};
-    int dfd = -1, rc, exe_fd = -1, suspicious = 0, exited = 0, kthread = 0;
+    int dfd = -1, rc, exe_fd = -1, suspicious = 0, exited = 0, kthread = 0, have_hex = 0;
     struct cfa_stat st;
     struct cfa_status ss;
     struct stat sb;
-    const char *hex = NULL;
+    char hex[CFA_SHA256_HEX];
     ssize_t n;
     size_t i;
     static const char *nsnames[] = {"pid", "net", "mnt"};
@@ -695,26 +927,26 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         if (errno == ENOENT || errno == ESRCH)
             exited = 1;
         else
-            cfa_bundle_errno(c->b, src, errno);
+            sink_errno(w, src, errno);
         goto cleanup;
     }
 
     /* stat first: if it is gone, the process exited after the listing */
-    rc = cfa_slurpat_show(dfd, "stat", &c->rb, 64 * 1024);
+    rc = cfa_slurpat_show(dfd, "stat", rb, 64 * 1024);
     if (rc == -ENOENT || rc == -ESRCH) {
         exited = 1;
         goto cleanup;
     }
-    if (rc < 0 || cfa_parse_stat(c->rb.p, c->rb.len, &st) < 0) {
+    if (rc < 0 || cfa_parse_stat(rb->p, rb->len, &st) < 0) {
         snprintf(src, sizeof(src), "/proc/%u/stat", pid);
-        cfa_bundle_error(c->b, src, rc < 0 ? cfa_errno_name(-rc) : "malformed");
-        if (rc < 0 && c->rb.len == 0)
+        sink_error(w, src, rc < 0 ? cfa_errno_name(-rc) : "malformed");
+        if (rc < 0 && rb->len == 0)
             goto cleanup;
         /* a truncated stat still names the process when its comm is intact */
         memset(&st, 0, sizeof(st));
         {
-            const char *o = memchr(c->rb.p, '(', c->rb.len);
-            const char *e = o ? memchr(o, ')', c->rb.len - (size_t)(o - c->rb.p)) : NULL;
+            const char *o = memchr(rb->p, '(', rb->len);
+            const char *e = o ? memchr(o, ')', rb->len - (size_t)(o - rb->p)) : NULL;
             if (o && e)
                 cfa_jw_str(pjw, "name", o + 1, (size_t)(e - o - 1));
         }
@@ -738,11 +970,11 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         cfa_jw_int(pjw, "session", st.session);
         kthread = (st.flags & CFA_PF_KTHREAD) != 0;
         if (!hidden && st.num_threads > 0)
-            c->threads_listed += st.num_threads;
+            slot->threads = st.num_threads;
     }
 
-    rc = cfa_slurpat_show(dfd, "status", &c->rb, 64 * 1024);
-    if (rc == 0 && cfa_parse_status(c->rb.p, c->rb.len, &ss) == 0) {
+    rc = cfa_slurpat_show(dfd, "status", rb, 64 * 1024);
+    if (rc == 0 && cfa_parse_status(rb->p, rb->len, &ss) == 0) {
         if (ss.have_uid) {
             cfa_jw_uint(pjw, "uid", ss.uid[0]);
             cfa_jw_uint(pjw, "euid", ss.uid[1]);
@@ -765,29 +997,29 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         cfa_jw_arr_end(pjw);
         goto cleanup;
     }
-    rc = cfa_slurpat_show(dfd, "cmdline", &c->rb, CFA_CMDLINE_MAX);
+    rc = cfa_slurpat_show(dfd, "cmdline", rb, CFA_CMDLINE_MAX);
     if (rc == 0) {
-        size_t start = 0, len = c->rb.len;
+        size_t start = 0, len = rb->len;
         cfa_jw_arr_begin(pjw, "cmdline");
         /* arguments are NUL-terminated; a trailing NUL does not start another one */
         for (i = 0; i <= len; i++) {
-            if (i == len || c->rb.p[i] == '\0') {
+            if (i == len || rb->p[i] == '\0') {
                 if (i == len && start == len)
                     break;
-                cfa_jw_str(pjw, NULL, c->rb.p + start, i - start);
+                cfa_jw_str(pjw, NULL, rb->p + start, i - start);
                 start = i + 1;
             }
         }
         cfa_jw_arr_end(pjw);
-        if (c->rb.truncated)
+        if (rb->truncated)
             cfa_jw_bool(pjw, "cmdline_truncated", 1);
     }
 
-    scan_environ(c, dfd, pid, pjw);
+    scan_environ(w, dfd);
 
     n = readlink_at(dfd, "exe", link, sizeof(link));
     if (n >= 0) {
-        memcpy(exe_link, link, (size_t)n + 1); /* the copy's source; the link is read once */
+        memcpy(slot->exe_link, link, (size_t)n + 1); /* the copy's source; read once */
         int deleted = ends_deleted(link, (size_t)n);
         size_t plen = deleted ? (size_t)n - DELETED_LEN : (size_t)n;
         cfa_jw_str(pjw, "exe", link, plen);
@@ -795,18 +1027,25 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         suspicious = deleted || suspicious_path(link, plen);
         /* stat first: the hash cache hit (the common case) then needs no open */
         if (c->live && fstatat(dfd, "exe", &sb, 0) == 0 && S_ISREG(sb.st_mode))
-            hex = exe_cached(c, &sb);
-        if (!hex || suspicious) {
+            have_hex = exe_cached(c, &sb, hex);
+        if (!have_hex || suspicious) {
             exe_fd = open_exe(c, dfd, link, (size_t)n);
-            if (exe_fd >= 0 && fstat(exe_fd, &sb) == 0 && S_ISREG(sb.st_mode) && !hex) {
-                snprintf(src, sizeof(src), "/proc/%u/exe", pid);
-                hex = exe_hash(c, exe_fd, &sb, src);
+            if (exe_fd >= 0 && fstat(exe_fd, &sb) == 0 && S_ISREG(sb.st_mode) && !have_hex) {
+                rc = exe_hash(c, exe_fd, &sb, w->hashbuf, hex);
+                if (rc < 0) {
+                    snprintf(src, sizeof(src), "/proc/%u/exe", pid);
+                    sink_error(w, src,
+                               rc == -EFBIG ? "executable larger than --max-hash-size"
+                                            : cfa_errno_name(-rc));
+                } else {
+                    have_hex = 1;
+                }
             }
         }
-        cfa_jw_cstr(pjw, "exe_sha256", hex);
+        cfa_jw_cstr(pjw, "exe_sha256", have_hex ? hex : NULL);
     } else if (n != -ENOENT && n != -ESRCH) {
         snprintf(src, sizeof(src), "/proc/%u/exe", pid);
-        cfa_bundle_errno(c->b, src, (int)-n);
+        sink_errno(w, src, (int)-n);
     }
     if ((n = readlink_at(dfd, "cwd", link, sizeof(link))) >= 0)
         cfa_jw_str(pjw, "cwd", link, (size_t)n);
@@ -824,11 +1063,11 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         if (cfa_parse_bracket_inode(link, (size_t)n, nspath, &ino) == 0) {
             cfa_jw_uint(pjw, key, ino);
             if (i == 1)
-                note_netns(c, ino, pid);
+                slot->netns = ino;
         }
     }
-    if (cfa_slurpat_show(dfd, "cgroup", &c->rb, 4096) == 0 && c->rb.len) {
-        const char *pos = c->rb.p, *end = c->rb.p + c->rb.len;
+    if (cfa_slurpat_show(dfd, "cgroup", rb, 4096) == 0 && rb->len) {
+        const char *pos = rb->p, *end = rb->p + rb->len;
         struct cfa_span line, v2 = {NULL, 0};
         while (cfa_next_line(&pos, end, &line))
             if (line.n >= 3 && memcmp(line.p, "0::", 3) == 0) {
@@ -838,38 +1077,212 @@ static void collect_one(struct cfa_ctx *c, struct proc_tables *t, struct cfa_jw 
         if (v2.p)
             cfa_jw_str(pjw, "cgroup", v2.p, v2.n);
         else
-            cfa_jw_str(pjw, "cgroup", c->rb.p,
-                       cfa_span_trim((struct cfa_span){c->rb.p, c->rb.len}).n);
+            cfa_jw_str(pjw, "cgroup", rb->p, cfa_span_trim((struct cfa_span){rb->p, rb->len}).n);
     }
 
-    walk_fds(c, t, dfd, pid, pjw, fd012);
+    walk_fds(w, dfd, fd012);
     for (i = 0; i < 3; i++) {
         char key[8];
         snprintf(key, sizeof(key), "fd%zu", i);
         if (fd012[i][0])
             cfa_jw_cstr(pjw, key, fd012[i]);
     }
-    walk_maps(c, t, dfd, pid);
+    walk_maps(w, dfd);
 
 cleanup:
     if (exited)
         cfa_jw_bool(pjw, "exited", 1);
     cfa_jw_obj_end(pjw);
-    snprintf(src, sizeof(src), "/proc/%u", pid);
-    cfa_table_emit(&t->processes, pjw, src);
-    if (suspicious && hex && exe_fd >= 0) {
-        copy_binary(c, exe_fd, &sb, hex, exe_link[0] ? exe_link : NULL, src);
-    }
-    if (exe_fd >= 0)
+    if (suspicious && have_hex && exe_fd >= 0) {
+        /* copied by the committer, in pid order */
+        slot->copy = 1;
+        slot->exe_fd = exe_fd;
+        slot->exe_sb = sb;
+        memcpy(slot->hex, hex, CFA_SHA256_HEX);
+    } else if (exe_fd >= 0) {
         close(exe_fd);
+    }
     if (dfd >= 0)
         close(dfd);
+}
+
+/* Writes a gathered slot into the tables (the calling thread, in pid order). */
+static void commit(struct cfa_ctx *c, struct proc_tables *t, struct proc_slot *s)
+{
+    char src[64];
+    snprintf(src, sizeof(src), "/proc/%u", s->pid);
+    slot_flush_errors(c, s);
+    slot_flush_owners(c, s);
+    slot_flush_rows(t, s);
+    cfa_table_emit(&t->processes, &s->pjw, src);
+    c->threads_listed += s->threads;
+    if (s->netns)
+        note_netns(c, s->netns, s->pid);
+    if (s->copy)
+        copy_binary(c, s->exe_fd, &s->exe_sb, s->hex, s->exe_link[0] ? s->exe_link : NULL, src);
+    if (s->exe_fd >= 0)
+        close(s->exe_fd);
+    s->exe_fd = -1;
+    s->copy = 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct proc_worker *w = arg;
+    struct proc_run *run = w->run;
+    for (;;) {
+        struct proc_slot *s;
+        size_t seq;
+        pthread_mutex_lock(&run->lock);
+        if (run->next_take >= run->npids) {
+            pthread_mutex_unlock(&run->lock);
+            break;
+        }
+        seq = run->next_take++;
+        s = &run->slots[seq % RING_SLOTS];
+        /* the slot is ours once the process RING_SLOTS before is committed (a later one
+         * waiting for the same slot must not take it first) */
+        while (s->state != SLOT_FREE || seq >= run->next_commit + RING_SLOTS)
+            pthread_cond_wait(&run->cv, &run->lock);
+        s->state = SLOT_BUSY;
+        pthread_mutex_unlock(&run->lock);
+
+        s->pid = run->pids[seq];
+        s->hidden = run->hidden;
+        s->direct = 0;
+        s->threads = 0;
+        s->netns = 0;
+        s->copy = 0;
+        s->exe_fd = -1;
+        s->exe_link[0] = '\0';
+        w->s = s;
+        w->seq = seq;
+        gather(w);
+
+        pthread_mutex_lock(&run->lock);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&run->cv);
+        pthread_mutex_unlock(&run->lock);
+    }
+    cfa_lr_cache_release(); /* this thread's line and directory buffers */
+    return NULL;
+}
+
+/* Collects pids[0..n) with up to c->threads workers; the rows come out in the order of pids. */
+static void collect_pids(struct cfa_ctx *c, struct proc_tables *t, const uint32_t *pids, size_t n,
+                         int hidden)
+{
+    struct proc_run *run;
+    struct proc_worker *w = NULL;
+    pthread_t tid[MAX_WORKERS];
+    pthread_attr_t attr;
+    size_t nw = c->threads > 0 ? (size_t)c->threads : 1, started = 0, i, seq;
+    if (!n)
+        return;
+    if (nw > MAX_WORKERS)
+        nw = MAX_WORKERS;
+    if (nw > n)
+        nw = n;
+    run = calloc(1, sizeof(*run));
+    w = calloc(nw, sizeof(*w));
+    if (!run || !w)
+        goto oom;
+    run->c = c;
+    run->t = t;
+    run->pids = pids;
+    run->npids = n;
+    run->hidden = hidden;
+    pthread_mutex_init(&run->lock, NULL);
+    pthread_cond_init(&run->cv, NULL);
+    for (i = 0; i < RING_SLOTS; i++) {
+        struct cfa_jw init = CFA_JW_INIT(CFA_RECORD_MAX);
+        run->slots[i].pjw = init;
+        run->slots[i].exe_fd = -1;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1u << 20);
+    for (i = 0; i < nw; i++) {
+        struct cfa_jw init = CFA_JW_INIT(CFA_RECORD_MAX);
+        w[i].run = run;
+        w[i].c = c;
+        w[i].jw = init;
+        w[i].hashbuf = malloc(HASH_BUF);
+        if (!w[i].hashbuf || pthread_create(&tid[i], &attr, worker_main, &w[i]) != 0) {
+            free(w[i].hashbuf);
+            w[i].hashbuf = NULL;
+            break;
+        }
+        started++;
+    }
+    pthread_attr_destroy(&attr);
+    if (!started) {
+        /* no thread could be started: one worker's work here, then commit each slot */
+        w[0].run = run;
+        w[0].c = c;
+        w[0].hashbuf = malloc(HASH_BUF);
+        if (!w[0].hashbuf)
+            goto oom_run;
+        for (seq = 0; seq < n; seq++) {
+            struct proc_slot *s = &run->slots[0];
+            s->pid = pids[seq];
+            s->hidden = hidden;
+            s->direct = 0;
+            s->threads = 0;
+            s->netns = 0;
+            s->exe_link[0] = '\0';
+            w[0].s = s;
+            w[0].seq = seq;
+            run->next_commit = seq; /* direct mode never waits here */
+            gather(&w[0]);
+            commit(c, t, s);
+        }
+        started = 0;
+        goto done;
+    }
+    for (seq = 0; seq < n; seq++) {
+        struct proc_slot *s = &run->slots[seq % RING_SLOTS];
+        pthread_mutex_lock(&run->lock);
+        while (s->state != SLOT_DONE)
+            pthread_cond_wait(&run->cv, &run->lock);
+        pthread_mutex_unlock(&run->lock);
+        commit(c, t, s);
+        pthread_mutex_lock(&run->lock);
+        s->state = SLOT_FREE;
+        run->next_commit = seq + 1;
+        pthread_cond_broadcast(&run->cv);
+        pthread_mutex_unlock(&run->lock);
+    }
+done:
+    for (i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    for (i = 0; i < nw; i++) {
+        cfa_rbuf_release(&w[i].rb);
+        cfa_jw_release(&w[i].jw);
+        free(w[i].hashbuf);
+    }
+    for (i = 0; i < RING_SLOTS; i++) {
+        cfa_jw_release(&run->slots[i].pjw);
+        cfa_rbuf_release(&run->slots[i].files);
+        cfa_rbuf_release(&run->slots[i].maps);
+        free(run->slots[i].owners);
+    }
+    pthread_cond_destroy(&run->cv);
+    pthread_mutex_destroy(&run->lock);
+    free(run);
+    free(w);
+    return;
+oom_run:
+    pthread_cond_destroy(&run->cv);
+    pthread_mutex_destroy(&run->lock);
+oom:
+    free(run);
+    free(w);
+    cfa_bundle_errno(c->b, "processes", ENOMEM);
 }
 
 int cfa_collect_processes(struct cfa_ctx *c)
 {
     struct proc_tables t;
-    struct cfa_jw pjw = CFA_JW_INIT(CFA_RECORD_MAX);
     uint32_t *pids = NULL, limit, pid;
     size_t npids = 0, i;
     int opened = 0, rc = 0;
@@ -886,8 +1299,7 @@ int cfa_collect_processes(struct cfa_ctx *c)
     opened = 3;
     listed_at = c->live ? boottime_now() : 0;
     list_pids(c, &pids, &npids);
-    for (i = 0; i < npids; i++)
-        collect_one(c, &t, &pjw, pids[i], 0);
+    collect_pids(c, &t, pids, npids, 0);
     c->probe_done = "none";
     c->threads_kernel = kernel_threads(c);
     if (c->probe == CFA_PROBE_AUTO && c->threads_kernel > 0 &&
@@ -897,7 +1309,7 @@ int cfa_collect_processes(struct cfa_ctx *c)
         c->probe_done = "skipped";
     } else if (c->probe != CFA_PROBE_NONE) {
         uint32_t *cand = NULL, *again = NULL;
-        size_t ncand = 0, candcap = 0, nagain = 0;
+        size_t ncand = 0, candcap = 0, nagain = 0, nhidden;
         limit = probe_limit(c, pids, npids);
         c->probe_done = c->probe == CFA_PROBE_FULL ? "full" : "auto";
         c->probe_limit = limit;
@@ -908,15 +1320,16 @@ int cfa_collect_processes(struct cfa_ctx *c)
         /* a process started after the first listing is not hidden: list again */
         if (ncand)
             list_pids(c, &again, &nagain);
-        for (i = 0; i < ncand; i++) {
+        for (i = 0, nhidden = 0; i < ncand; i++) {
             char detail[96];
             if (pid_listed(again, nagain, cand[i]))
                 continue;
             snprintf(detail, sizeof(detail),
                      "pid %u answers probes but is missing from the /proc listing", cand[i]);
             cfa_anomaly(c, "hidden_process", cand[i], detail);
-            collect_one(c, &t, &pjw, cand[i], 1);
+            cand[nhidden++] = cand[i];
         }
+        collect_pids(c, &t, cand, nhidden, 1);
         free(cand);
         free(again);
     }
@@ -931,7 +1344,6 @@ cleanup:
         cfa_file_close(&t.open_files, 1, NULL);
     if (opened >= 3)
         cfa_file_close(&t.maps, 1, NULL);
-    cfa_jw_release(&pjw);
     free(pids);
     return rc;
 }

@@ -219,10 +219,11 @@ int cfa_collect_passwd(struct cfa_ctx *c)
 }
 
 /* One line buffer kept between readers: the agent opens thousands of maps and net files, and
- * a fresh 64 KiB allocation each time costs an mmap/munmap pair. */
-static char *lr_cache;
+ * a fresh 64 KiB allocation each time costs an mmap/munmap pair. Per thread (the process walk
+ * runs in worker threads, each of which releases its own before it ends). */
+static __thread char *lr_cache;
 
-static char *dir_cache;
+static __thread char *dir_cache;
 
 void cfa_lr_cache_release(void)
 {

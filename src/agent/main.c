@@ -36,7 +36,7 @@ enum {
 
 struct opts {
     const char *out, *tar, *root, *case_id, *instance_id, *imds_endpoint;
-    int imds, memory, probe, imds_timeout_ms;
+    int imds, memory, probe, imds_timeout_ms, threads;
     int pmem[MAX_PMEM];
     int npmem;
     uint64_t max_binary_size, max_hash_size, max_process_memory;
@@ -74,6 +74,8 @@ static void usage(FILE *fp)
             "  --no-probe             skip probing the pid space for hidden processes\n"
             "  --probe-all-pids       probe every pid up to pid_max with kill() and stat()\n"
             "                         (default: up to the highest pid in use + 4096, kill())\n"
+            "  --threads N            worker threads reading processes (1-16, default 2); the\n"
+            "                         tables come out in pid order whatever N is\n"
             "  --help, --version\n"
             "\n"
             "exit status:\n"
@@ -118,6 +120,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         O_MAXHASH,
         O_NOPROBE,
         O_PROBE_FULL,
+        O_THREADS,
         O_HELP,
         O_VERSION
     };
@@ -136,6 +139,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                                        {"max-hash-size", required_argument, 0, O_MAXHASH},
                                        {"no-probe", no_argument, 0, O_NOPROBE},
                                        {"probe-all-pids", no_argument, 0, O_PROBE_FULL},
+                                       {"threads", required_argument, 0, O_THREADS},
                                        {"help", no_argument, 0, O_HELP},
                                        {"version", no_argument, 0, O_VERSION},
                                        {0, 0, 0, 0}};
@@ -145,6 +149,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->probe = CFA_PROBE_AUTO;
     o->imds_endpoint = CFA_IMDS_DEFAULT;
     o->imds_timeout_ms = 2000;
+    o->threads = 2;
     o->max_binary_size = 64ull << 20;
     o->max_hash_size = 1ull << 30;
     o->max_process_memory = 2ull << 30;
@@ -203,6 +208,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case O_PROBE_FULL:
             o->probe = CFA_PROBE_FULL;
+            break;
+        case O_THREADS:
+            if (parse_size(optarg, &v) < 0 || v == 0 || v > 16)
+                goto bad;
+            o->threads = (int)v;
             break;
         case O_HELP:
             usage(stdout);
@@ -281,6 +291,7 @@ int main(int argc, char **argv)
     if (c.clk_tck <= 0)
         c.clk_tck = 100;
     c.self_pid = (int)getpid();
+    c.threads = o.threads;
 
     now_rfc3339(started, sizeof(started));
     if ((o.out ? cfa_bundle_open_dir(&b, o.out) : cfa_bundle_open_tar(&b, o.tar)) < 0) {

@@ -602,10 +602,60 @@ def test_agent_imds_never_hangs():
         ls.close()
 
 
+def test_agent_fixture_threads_same_bundle():
+    """The process walk runs in worker threads; whatever their number, the tables, their
+    hashes and the manifest's errors are those of a single-threaded walk (pid order, socket
+    owners, the hostile tree's 20,000-fd process written past the slot buffers)."""
+    root = hostile_tree()
+    got = {}
+    for n in ("1", "2", "16"):
+        out = os.path.join(TMP, "threads-%s-out" % n)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        run_agent(["--root", root, "--out", out, "--case-id", "case-fx", "--threads", n])
+        manifest, tables, files = load_dir(out)
+        got[n] = (manifest, tables, files)
+    m1, t1, f1 = got["1"]
+    listed = [r["pid"] for r in t1["processes"] if not r["hidden"]]
+    check(listed == sorted(listed), "listed processes in pid order")
+    check([r["pid"] for r in t1["open_files"]] == sorted(r["pid"] for r in t1["open_files"]),
+          "open_files in pid order")
+    for n in ("2", "16"):
+        m, t, f = got[n]
+        for name in ("processes.jsonl", "open_files.jsonl", "process_maps.jsonl",
+                     "sockets.jsonl", "anomalies.jsonl"):
+            check(f[name] == f1[name], "--threads %s: %s differs from --threads 1" % (n, name))
+        check(m["errors"] == m1["errors"], "--threads %s: errors differ" % n)
+        check(sorted(k for k in f if k.startswith("binaries/")) ==
+              sorted(k for k in f1 if k.startswith("binaries/")), "--threads %s: binaries" % n)
+    owners = {r["inode"]: (r.get("pid"), r.get("fd")) for r in t1["sockets"] if "inode" in r}
+    check(owners.get(1001) == (1, 3), "socket 1001 owned by pid 1 fd 3: %r" % (owners.get(1001),))
+    # one socket shared by 60 processes (inherited over fork): its owner is the lowest pid
+    # whichever worker reads which process first
+    root = tmpdir("shared-socket")
+    base_tree(root)
+    for pid in range(100, 160):
+        add_process(root, pid, comm="w%d" % pid, fds={3 + pid % 5: "socket:[7777]"})
+    write(root, "proc/net/tcp", TCP_HEADER +
+          tcp_line(0, bytes([127, 0, 0, 1]), 80, bytes(4), 0, 0x0A, 0, 7777))
+    for n in ("1", "2", "16"):
+        out = os.path.join(TMP, "shared-%s-out" % n)
+        if os.path.exists(out):
+            shutil.rmtree(out)
+        run_agent(["--root", root, "--out", out, "--case-id", "case-fx", "--threads", n])
+        _, t, _ = load_dir(out)
+        s = [r for r in t["sockets"] if r.get("inode") == 7777]
+        check(len(s) == 1 and s[0].get("pid") == 100 and s[0].get("fd") == 3,
+              "--threads %s: shared socket owner %r" % (n, s))
+        pids = [r["pid"] for r in t["processes"]]
+        check(pids == list(range(100, 160)), "--threads %s: pid order %r" % (n, pids))
+
+
 def test_agent_usage_errors():
     for args in ([], ["--out"], ["--out", "a", "--tar", "b"], ["--bogus", "--out", "x"],
                  ["--out", "x", "--process-memory", "abc"], ["--root", "/nonexistent", "--out", "x"],
-                 ["--out", "x", "--imds-timeout", "0"], ["--out", "x", "extra"]):
+                 ["--out", "x", "--imds-timeout", "0"], ["--out", "x", "extra"],
+                 ["--out", "x", "--threads", "0"], ["--out", "x", "--threads", "17"]):
         run_agent(args, expect_rc=2)
     p = run_agent(["--help"], capture_stdout=True)
     check(b"--out DIR" in p.stdout and b"exit status" in p.stdout, "help text")
