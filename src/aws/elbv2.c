@@ -1,82 +1,21 @@
 /* elbv2: target group calls over cf_aws_query (see elbv2.h). */
 #include "aws/elbv2.h"
 
-#include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
+#include "aws/svc_internal.h"
 
-/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
-__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
-}
+static const cf_svc_cap elbv2_cap = {"ELBv2", CF_ELBV2_MAX_ITEMS, "items"};
 
 static int x_str(xmlNode *n, const char *path, char **out)
 {
-    const char *t = cf_xml_text(n, path);
-
-    *out = NULL;
-    if (!t)
-        return 0;
-    *out = strdup(t);
-    return *out ? 0 : oom();
+    return cf_svc_xml_str(n, path, 0, out);
 }
 
 static int x_int(xmlNode *n, const char *path, int *out)
 {
-    int64_t v = 0;
-    int rc = cf_xml_int64(n, path, &v);
-
-    *out = -1;
-    if (rc == CF_ENOTFOUND) {
-        cf_error_clear();
-        return 0;
-    }
-    if (rc)
-        return rc;
-    if (v < INT_MIN || v > INT_MAX)
-        return cf_error_set(CF_EPARSE, "ELBv2 response: %s out of range", path);
-    *out = (int)v;
-    return 0;
-}
-
-static int x_grow(void **items, size_t n_old, size_t add, size_t sz)
-{
-    void *p;
-
-    if (add == 0)
-        return 0;
-    if (add > CF_ELBV2_MAX_ITEMS || n_old > CF_ELBV2_MAX_ITEMS - add)
-        return cf_error_set(CF_ETOOBIG, "ELBv2 response: more than %d items", CF_ELBV2_MAX_ITEMS);
-    p = realloc(*items, (n_old + add) * sz);
-    if (!p)
-        return oom();
-    memset((char *)p + n_old * sz, 0, add * sz);
-    *items = p;
-    return 0;
-}
-
-static size_t x_count(xmlNode *parent)
-{
-    size_t n = 0;
-    xmlNode *it;
-
-    CF_XML_FOREACH(it, parent, "member")
-    n++;
-    return n;
+    return cf_svc_xml_int(n, path, -1, "ELBv2", out);
 }
 
 static xmlNode *x_result(xmlDoc *doc, const char *result)
@@ -86,8 +25,10 @@ static xmlNode *x_result(xmlDoc *doc, const char *result)
 
 /* ---- target groups -------------------------------------------------------------------------- */
 
-static void tg_release(cf_elbv2_target_group *g)
+static void tg_release(void *elem)
 {
+    cf_elbv2_target_group *g = elem;
+
     free(g->arn);
     free(g->name);
     free(g->protocol);
@@ -108,10 +49,11 @@ void cf_elbv2_tg_list_free(cf_elbv2_tg_list *l)
     free(l);
 }
 
-static int tg_parse(xmlNode *it, cf_elbv2_target_group *g)
+static int tg_parse(xmlNode *it, void *elem)
 {
+    cf_elbv2_target_group *g = elem;
     xmlNode *lbs = cf_xml_child(it, "LoadBalancerArns"), *m;
-    size_t cnt = x_count(lbs);
+    size_t cnt = cf_svc_xml_count(lbs, "member");
     int rc = x_str(it, "TargetGroupArn", &g->arn);
 
     if (!rc && !g->arn)
@@ -127,7 +69,7 @@ static int tg_parse(xmlNode *it, cf_elbv2_target_group *g)
     if (!rc)
         rc = x_str(it, "TargetType", &g->target_type);
     if (!rc)
-        rc = x_grow((void **)&g->lb_arns, 0, cnt, sizeof(char *));
+        rc = cf_svc_grow((void **)&g->lb_arns, 0, cnt, sizeof(char *), &elbv2_cap);
     if (rc)
         return rc;
     CF_XML_FOREACH(m, lbs, "member")
@@ -144,47 +86,14 @@ static int tg_parse(xmlNode *it, cf_elbv2_target_group *g)
 int cf_elbv2_parse_target_groups(cf_elbv2_tg_list *l, xmlDoc *doc)
 {
     xmlNode *set = cf_xml_child(x_result(doc, "DescribeTargetGroupsResult"), "TargetGroups");
-    xmlNode *it;
-    int rc = x_grow((void **)&l->items, l->n, x_count(set), sizeof(*l->items));
 
-    if (rc)
-        return rc;
-    CF_XML_FOREACH(it, set, "member")
-    {
-        rc = tg_parse(it, &l->items[l->n]);
-        if (rc) {
-            tg_release(&l->items[l->n]);
-            memset(&l->items[l->n], 0, sizeof(l->items[0]));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+    return cf_svc_xml_items(set, "member", (void **)&l->items, &l->n, sizeof(*l->items), &elbv2_cap,
+                            tg_parse, tg_release);
 }
 
-static int tg_page(void *ctx, const cf_aws_response *page)
+static int tg_parse_v(void *l, xmlDoc *doc)
 {
-    if (!page->xml)
-        return cf_error_set(CF_EPARSE, "ELBv2 response: empty body");
-    return cf_elbv2_parse_target_groups(ctx, page->xml);
-}
-
-static int p_members(cf_aws_params *p, const char *prefix, const char *const *v, size_t n)
-{
-    char name[128];
-    int rc = 0;
-
-    if (n && !v)
-        return cf_error_set(CF_EINVAL, "%s: n without values", prefix);
-    for (size_t i = 0; !rc && i < n; i++) {
-        if (!v[i])
-            return cf_error_set(CF_EINVAL, "%s: NULL value", prefix);
-        if (!rc)
-            rc = pname(name, sizeof(name), "%s.member.%zu", prefix, i + 1);
-        if (!rc)
-            rc = cf_aws_params_add(p, name, v[i]);
-    }
-    return rc;
+    return cf_elbv2_parse_target_groups(l, doc);
 }
 
 int cf_elbv2_describe_target_groups(cf_elbv2_tg_list **out, cf_aws *aws, const char *const *arns,
@@ -192,22 +101,19 @@ int cf_elbv2_describe_target_groups(cf_elbv2_tg_list **out, cf_aws *aws, const c
 {
     cf_aws_params p = CF_AWS_PARAMS_INIT;
     cf_elbv2_tg_list *l = calloc(1, sizeof(*l));
-    int rc = l ? 0 : oom();
+    cf_svc_pages pages = {"ELBv2", l, tg_parse_v, NULL};
+    int rc = l ? 0 : cf_svc_oom();
 
     *out = NULL;
     if (!rc)
-        rc = p_members(&p, "TargetGroupArns", arns, n_arns);
+        rc = cf_svc_params_list(&p, "TargetGroupArns", ".member.", arns, n_arns);
     if (!rc && lb_arn)
         rc = cf_aws_params_add(&p, "LoadBalancerArn", lb_arn);
+    if (!rc)
+        rc = cf_svc_query_pages(aws, &cf_aws_svc_elbv2, "elbv2", "DescribeTargetGroups", &p,
+                                "Marker", "NextMarker", cf_svc_page, &pages);
     if (rc)
         goto cleanup;
-    rc = cf_aws_query_paginate(aws, &cf_aws_svc_elbv2, "DescribeTargetGroups", &p, "Marker",
-                               "NextMarker", 0, tg_page, l);
-    if (rc < 0) {
-        cf_error_wrap("elbv2 DescribeTargetGroups");
-        goto cleanup;
-    }
-    rc = 0;
     *out = l;
     l = NULL;
 cleanup:
@@ -218,8 +124,10 @@ cleanup:
 
 /* ---- target health -------------------------------------------------------------------------- */
 
-static void th_release(cf_elbv2_target_health *h)
+static void th_release(void *elem)
 {
+    cf_elbv2_target_health *h = elem;
+
     free(h->id);
     free(h->az);
     free(h->state);
@@ -237,39 +145,33 @@ void cf_elbv2_health_list_free(cf_elbv2_health_list *l)
     free(l);
 }
 
+static int th_parse(xmlNode *it, void *elem)
+{
+    cf_elbv2_target_health *h = elem;
+    int rc = x_str(it, "Target/Id", &h->id);
+
+    if (!rc && !h->id)
+        rc = cf_error_set(CF_EPARSE, "ELBv2 response: target health without Target/Id");
+    if (!rc)
+        rc = x_int(it, "Target/Port", &h->port);
+    if (!rc)
+        rc = x_str(it, "Target/AvailabilityZone", &h->az);
+    if (!rc)
+        rc = x_str(it, "TargetHealth/State", &h->state);
+    if (!rc)
+        rc = x_str(it, "TargetHealth/Reason", &h->reason);
+    if (!rc)
+        rc = x_str(it, "TargetHealth/Description", &h->description);
+    return rc;
+}
+
 int cf_elbv2_parse_target_health(cf_elbv2_health_list *l, xmlDoc *doc)
 {
     xmlNode *set =
         cf_xml_child(x_result(doc, "DescribeTargetHealthResult"), "TargetHealthDescriptions");
-    xmlNode *it;
-    int rc = x_grow((void **)&l->items, l->n, x_count(set), sizeof(*l->items));
 
-    if (rc)
-        return rc;
-    CF_XML_FOREACH(it, set, "member")
-    {
-        cf_elbv2_target_health *h = &l->items[l->n];
-        rc = x_str(it, "Target/Id", &h->id);
-        if (!rc && !h->id)
-            rc = cf_error_set(CF_EPARSE, "ELBv2 response: target health without Target/Id");
-        if (!rc)
-            rc = x_int(it, "Target/Port", &h->port);
-        if (!rc)
-            rc = x_str(it, "Target/AvailabilityZone", &h->az);
-        if (!rc)
-            rc = x_str(it, "TargetHealth/State", &h->state);
-        if (!rc)
-            rc = x_str(it, "TargetHealth/Reason", &h->reason);
-        if (!rc)
-            rc = x_str(it, "TargetHealth/Description", &h->description);
-        if (rc) {
-            th_release(h);
-            memset(h, 0, sizeof(*h));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+    return cf_svc_xml_items(set, "member", (void **)&l->items, &l->n, sizeof(*l->items), &elbv2_cap,
+                            th_parse, th_release);
 }
 
 static int p_targets(cf_aws_params *p, const cf_elbv2_target *t, size_t n)
@@ -283,18 +185,18 @@ static int p_targets(cf_aws_params *p, const cf_elbv2_target *t, size_t n)
         if (!t[i].id)
             return cf_error_set(CF_EINVAL, "elbv2: target %zu without id", i + 1);
         if (!rc)
-            rc = pname(name, sizeof(name), "Targets.member.%zu.Id", i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "Targets.member.%zu.Id", i + 1);
         if (!rc)
             rc = cf_aws_params_add(p, name, t[i].id);
         if (!rc && t[i].port > 0) {
             if (!rc)
-                rc = pname(name, sizeof(name), "Targets.member.%zu.Port", i + 1);
+                rc = cf_svc_pname(name, sizeof(name), "Targets.member.%zu.Port", i + 1);
             if (!rc)
                 rc = cf_aws_params_addf(p, name, "%d", t[i].port);
         }
         if (!rc && t[i].az) {
             if (!rc)
-                rc = pname(name, sizeof(name), "Targets.member.%zu.AvailabilityZone", i + 1);
+                rc = cf_svc_pname(name, sizeof(name), "Targets.member.%zu.AvailabilityZone", i + 1);
             if (!rc)
                 rc = cf_aws_params_add(p, name, t[i].az);
         }
@@ -316,7 +218,7 @@ int cf_elbv2_describe_target_health(cf_elbv2_health_list **out, cf_aws *aws, con
         goto cleanup;
     }
     l = calloc(1, sizeof(*l));
-    rc = l ? cf_aws_params_add(&p, "TargetGroupArn", tg_arn) : oom();
+    rc = l ? cf_aws_params_add(&p, "TargetGroupArn", tg_arn) : cf_svc_oom();
     if (!rc)
         rc = p_targets(&p, targets, n);
     if (!rc) {
