@@ -1,86 +1,26 @@
 /* ec2: typed EC2 calls over cf_aws_query (see ec2.h for the conventions). */
 #include "aws/ec2.h"
 
-#include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/svc_internal.h"
+
 /* ---- XML reading helpers -------------------------------------------------------------------- */
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
-
-/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
-__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
-}
+static const cf_svc_cap ec2_cap = {"EC2", CF_EC2_MAX_ITEMS, "items"};
 
 /* *out = copy of the text at path, or NULL when absent (not an error). An empty element is
  * absent too: EC2 (and moto) send <snapshotId/>, <instanceId></instanceId> for "none". */
 static int x_str(xmlNode *n, const char *path, char **out)
 {
-    const char *t = cf_xml_text(n, path);
-
-    *out = NULL;
-    if (!t || !*t)
-        return 0;
-    *out = strdup(t);
-    return *out ? 0 : oom();
+    return cf_svc_xml_str(n, path, 1, out);
 }
 
 /* Integer at path into *out; def when absent; CF_EPARSE when not an int. */
 static int x_int(xmlNode *n, const char *path, int def, int *out)
 {
-    int64_t v = 0;
-    int rc = cf_xml_int64(n, path, &v);
-
-    *out = def;
-    if (rc == CF_ENOTFOUND) {
-        cf_error_clear();
-        return 0;
-    }
-    if (rc)
-        return rc;
-    if (v < INT_MIN || v > INT_MAX)
-        return cf_error_set(CF_EPARSE, "%s: number out of range", path);
-    *out = (int)v;
-    return 0;
-}
-
-static int x_i64(xmlNode *n, const char *path, int64_t *out)
-{
-    int rc = cf_xml_int64(n, path, out);
-
-    if (rc == CF_ENOTFOUND) {
-        cf_error_clear();
-        *out = -1;
-        return 0;
-    }
-    return rc;
-}
-
-/* Boolean at path; 0 when absent. */
-static int x_bool(xmlNode *n, const char *path, int *out)
-{
-    int rc = cf_xml_bool(n, path, out);
-
-    if (rc == CF_ENOTFOUND) {
-        cf_error_clear();
-        *out = 0;
-        return 0;
-    }
-    return rc;
+    return cf_svc_xml_int(n, path, def, "EC2", out);
 }
 
 static int x_need(const char *v, const char *what)
@@ -88,31 +28,10 @@ static int x_need(const char *v, const char *what)
     return v ? 0 : cf_error_set(CF_EPARSE, "EC2 response: %s without its identifier", what);
 }
 
-static size_t x_count(xmlNode *parent, const char *name)
-{
-    size_t n = 0;
-    xmlNode *it;
-
-    CF_XML_FOREACH(it, parent, name)
-    n++;
-    return n;
-}
-
 /* Grows *items (n_old elements of size sz) by add zeroed elements. */
 static int x_grow(void **items, size_t n_old, size_t add, size_t sz)
 {
-    void *p;
-
-    if (add == 0)
-        return 0;
-    if (add > CF_EC2_MAX_ITEMS || n_old > CF_EC2_MAX_ITEMS - add)
-        return cf_error_set(CF_ETOOBIG, "EC2 response: more than %d items", CF_EC2_MAX_ITEMS);
-    p = realloc(*items, (n_old + add) * sz);
-    if (!p)
-        return oom();
-    memset((char *)p + n_old * sz, 0, add * sz);
-    *items = p;
-    return 0;
+    return cf_svc_grow(items, n_old, add, sz, &ec2_cap);
 }
 
 static void strs_free(char **s, size_t n)
@@ -125,7 +44,7 @@ static void strs_free(char **s, size_t n)
 /* Text of `sub` (NULL: the item itself) in every `item` under parent; absent ones skipped. */
 static int x_strs(xmlNode *parent, const char *sub, char ***out, size_t *n_out)
 {
-    size_t n = x_count(parent, "item"), k = 0;
+    size_t n = cf_svc_xml_count(parent, "item"), k = 0;
     char **arr = NULL;
     xmlNode *it;
     int rc = 0;
@@ -166,7 +85,7 @@ static void tags_free(cf_ec2_tag *t, size_t n)
 static int x_tags(xmlNode *n, cf_ec2_tag **out, size_t *n_out)
 {
     xmlNode *set = cf_xml_child(n, "tagSet"), *it;
-    size_t cnt = x_count(set, "item"), k = 0;
+    size_t cnt = cf_svc_xml_count(set, "item"), k = 0;
     cf_ec2_tag *t = NULL;
     int rc = 0;
 
@@ -217,7 +136,7 @@ static void groups_free(cf_ec2_group_ref *g, size_t n)
 
 static int x_groups(xmlNode *set, cf_ec2_group_ref **out, size_t *n_out)
 {
-    size_t cnt = x_count(set, "item"), k = 0;
+    size_t cnt = cf_svc_xml_count(set, "item"), k = 0;
     cf_ec2_group_ref *g = NULL;
     xmlNode *it;
     int rc = 0;
@@ -251,22 +170,6 @@ cleanup:
 
 /* ---- request helpers ------------------------------------------------------------------------ */
 
-static int p_list(cf_aws_params *p, const char *prefix, const char *const *vals, size_t n)
-{
-    char name[128];
-    int rc = 0;
-
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (!vals[i])
-            return cf_error_set(CF_EINVAL, "%s.%zu: NULL value", prefix, i + 1);
-        if (!rc)
-            rc = pname(name, sizeof(name), "%s.%zu", prefix, i + 1);
-        if (!rc)
-            rc = cf_aws_params_add(p, name, vals[i]);
-    }
-    return rc;
-}
-
 static int p_query(cf_aws_params *p, const cf_ec2_query *q, const char *id_prefix)
 {
     char name[128];
@@ -276,19 +179,19 @@ static int p_query(cf_aws_params *p, const cf_ec2_query *q, const char *id_prefi
         return 0;
     if (q->n_ids && !q->ids)
         return cf_error_set(CF_EINVAL, "query: n_ids without ids");
-    rc = p_list(p, id_prefix, q->ids, q->n_ids);
+    rc = cf_svc_params_list(p, id_prefix, ".", q->ids, q->n_ids);
     for (size_t i = 0; !rc && i < q->n_filters; i++) {
         const cf_ec2_filter *f = &q->filters[i];
         if (!f->name || (f->n_values && !f->values))
             return cf_error_set(CF_EINVAL, "query: bad filter %zu", i + 1);
         if (!rc)
-            rc = pname(name, sizeof(name), "Filter.%zu.Name", i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "Filter.%zu.Name", i + 1);
         if (!rc)
             rc = cf_aws_params_add(p, name, f->name);
         if (!rc)
-            rc = pname(name, sizeof(name), "Filter.%zu.Value", i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "Filter.%zu.Value", i + 1);
         if (!rc)
-            rc = p_list(p, name, f->values, f->n_values);
+            rc = cf_svc_params_list(p, name, ".", f->values, f->n_values);
     }
     if (!rc && q->max_results > 0 && q->n_ids == 0)
         rc = cf_aws_params_addf(p, "MaxResults", "%d", q->max_results);
@@ -306,18 +209,18 @@ static int p_tag_spec(cf_aws_params *p, int idx, const char *rtype, const cf_ec2
     if (!tags)
         return cf_error_set(CF_EINVAL, "tags: n_tags without tags");
     if (!rc)
-        rc = pname(name, sizeof(name), "TagSpecification.%d.ResourceType", idx);
+        rc = cf_svc_pname(name, sizeof(name), "TagSpecification.%d.ResourceType", idx);
     if (!rc)
         rc = cf_aws_params_add(p, name, rtype);
     for (size_t i = 0; !rc && i < n; i++) {
         if (!tags[i].key)
             return cf_error_set(CF_EINVAL, "tag %zu without a key", i + 1);
         if (!rc)
-            rc = pname(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Key", idx, i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Key", idx, i + 1);
         if (!rc)
             rc = cf_aws_params_add(p, name, tags[i].key);
         if (!rc)
-            rc = pname(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Value", idx, i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "TagSpecification.%d.Tag.%zu.Value", idx, i + 1);
         if (!rc)
             rc = cf_aws_params_add(p, name, tags[i].value ? tags[i].value : "");
     }
@@ -364,29 +267,13 @@ static int ec2_simple(cf_aws *aws, const char *action, cf_aws_params *p, int dry
 
 typedef int (*page_parse_fn)(void *list, xmlDoc *doc);
 
-typedef struct page_ctx {
-    void *list;
-    page_parse_fn parse;
-} page_ctx;
-
-static int page_cb(void *ctx, const cf_aws_response *page)
-{
-    page_ctx *c = ctx;
-
-    if (!page->xml)
-        return cf_error_set(CF_EPARSE, "EC2 response: empty body");
-    return c->parse(c->list, page->xml);
-}
-
 static int describe(cf_aws *aws, const char *action, cf_aws_params *p, void *list,
                     page_parse_fn parse)
 {
-    page_ctx ctx = {list, parse};
-    int rc = cf_aws_query_paginate(aws, &cf_aws_svc_ec2, action, p, "NextToken", "nextToken", 0,
-                                   page_cb, &ctx);
-    if (rc < 0)
-        cf_error_wrap("ec2 %s", action);
-    return rc < 0 ? rc : 0;
+    cf_svc_pages pages = {"EC2", list, parse, NULL};
+
+    return cf_svc_query_pages(aws, &cf_aws_svc_ec2, "ec2", action, p, "NextToken", "nextToken",
+                              cf_svc_page, &pages);
 }
 
 static xmlNode *x_root(xmlDoc *doc)
@@ -463,30 +350,10 @@ static int eni_parse(xmlNode *it, cf_ec2_eni *e)
 }
 
 /* Parses every `item` under set into a grown array; item_parse fills one element. */
-typedef int (*item_parse_fn)(xmlNode *it, void *elem);
-typedef void (*item_release_fn)(void *elem);
-
-static int x_items(xmlNode *set, void **items, size_t *n, size_t sz, item_parse_fn parse,
-                   item_release_fn release)
+static int x_items(xmlNode *set, void **items, size_t *n, size_t sz, cf_svc_xml_item_fn parse,
+                   cf_svc_release_fn release)
 {
-    size_t cnt = x_count(set, "item");
-    xmlNode *it;
-    int rc = x_grow(items, *n, cnt, sz);
-
-    if (rc)
-        return rc;
-    CF_XML_FOREACH(it, set, "item")
-    {
-        void *elem = (char *)*items + *n * sz;
-        rc = parse(it, elem);
-        if (rc) {
-            release(elem);
-            memset(elem, 0, sz);
-            return rc;
-        }
-        (*n)++;
-    }
-    return 0;
+    return cf_svc_xml_items(set, "item", items, n, sz, &ec2_cap, parse, release);
 }
 
 static int eni_parse_v(xmlNode *it, void *e)
@@ -563,7 +430,7 @@ static int device_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "ebs/status", &d->status);
     if (!rc)
-        rc = x_bool(it, "ebs/deleteOnTermination", &d->delete_on_termination);
+        rc = cf_svc_xml_bool(it, "ebs/deleteOnTermination", &d->delete_on_termination);
     return rc;
 }
 
@@ -637,7 +504,7 @@ static int instance_parse(xmlNode *it, cf_ec2_instance *x)
 
 static int instances_from_set(cf_ec2_instance_list *l, xmlNode *set, xmlNode *resv)
 {
-    size_t cnt = x_count(set, "item");
+    size_t cnt = cf_svc_xml_count(set, "item");
     xmlNode *it;
     int rc = x_grow((void **)&l->items, l->n, cnt, sizeof(*l->items));
 
@@ -730,7 +597,7 @@ static int subnet_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "ownerId", &s->owner_id);
     if (!rc)
-        rc = x_bool(it, "defaultForAz", &s->default_for_az);
+        rc = cf_svc_xml_bool(it, "defaultForAz", &s->default_for_az);
     if (!rc)
         rc = x_tags(it, &s->tags, &s->n_tags);
     return rc;
@@ -784,7 +651,7 @@ static int vpc_parse(xmlNode *it, void *elem)
         rc = x_grow((void **)&v->cidrs, 0, 1, sizeof(char *));
         if (!rc) {
             v->cidrs[0] = strdup(v->cidr);
-            rc = v->cidrs[0] ? 0 : oom();
+            rc = v->cidrs[0] ? 0 : cf_svc_oom();
             v->n_cidrs = v->cidrs[0] ? 1 : 0;
         }
     }
@@ -793,7 +660,7 @@ static int vpc_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "ownerId", &v->owner_id);
     if (!rc)
-        rc = x_bool(it, "isDefault", &v->is_default);
+        rc = cf_svc_xml_bool(it, "isDefault", &v->is_default);
     if (!rc)
         rc = x_tags(it, &v->tags, &v->n_tags);
     return rc;
@@ -835,7 +702,7 @@ static int acl_entry_parse(xmlNode *it, void *elem)
     if (!rc && e->rule_number < 0)
         rc = cf_error_set(CF_EPARSE, "EC2 response: network ACL entry without ruleNumber");
     if (!rc)
-        rc = x_bool(it, "egress", &e->egress);
+        rc = cf_svc_xml_bool(it, "egress", &e->egress);
     if (!rc)
         rc = x_str(it, "protocol", &e->protocol);
     if (!rc)
@@ -901,7 +768,7 @@ static int acl_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "ownerId", &a->owner_id);
     if (!rc)
-        rc = x_bool(it, "default", &a->is_default);
+        rc = cf_svc_xml_bool(it, "default", &a->is_default);
     if (!rc)
         rc = x_items(cf_xml_child(it, "entrySet"), (void **)&a->entries, &a->n_entries,
                      sizeof(*a->entries), acl_entry_parse, acl_entry_release);
@@ -1044,7 +911,7 @@ static int vatt_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "status", &a->state);
     if (!rc)
-        rc = x_bool(it, "deleteOnTermination", &a->delete_on_termination);
+        rc = cf_svc_xml_bool(it, "deleteOnTermination", &a->delete_on_termination);
     return rc;
 }
 
@@ -1089,9 +956,9 @@ static int volume_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "kmsKeyId", &v->kms_key_id);
     if (!rc)
-        rc = x_i64(it, "size", &v->size_gib);
+        rc = cf_svc_xml_i64(it, "size", &v->size_gib);
     if (!rc)
-        rc = x_bool(it, "encrypted", &v->encrypted);
+        rc = cf_svc_xml_bool(it, "encrypted", &v->encrypted);
     if (!rc)
         rc = x_items(cf_xml_child(it, "attachmentSet"), (void **)&v->attachments, &v->n_attachments,
                      sizeof(*v->attachments), vatt_parse, vatt_release);
@@ -1156,9 +1023,9 @@ static int snapshot_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = x_str(it, "kmsKeyId", &s->kms_key_id);
     if (!rc)
-        rc = x_i64(it, "volumeSize", &s->volume_size_gib);
+        rc = cf_svc_xml_i64(it, "volumeSize", &s->volume_size_gib);
     if (!rc)
-        rc = x_bool(it, "encrypted", &s->encrypted);
+        rc = cf_svc_xml_bool(it, "encrypted", &s->encrypted);
     if (!rc)
         rc = x_tags(it, &s->tags, &s->n_tags);
     return rc;
@@ -1300,7 +1167,7 @@ static int describe_into(void **out, size_t list_sz, void (*free_fn)(void *), cf
     }
     list = calloc(1, list_sz);
     if (!list) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     rc = p_query(&p, q, id_prefix);
@@ -1500,30 +1367,31 @@ static int p_perms(cf_aws_params *p, const cf_ec2_ip_perm_spec *perms, size_t n)
         const cf_ec2_ip_perm_spec *s = &perms[i];
         size_t k = i + 1;
         if (!rc)
-            rc = pname(name, sizeof(name), "IpPermissions.%zu.IpProtocol", k);
+            rc = cf_svc_pname(name, sizeof(name), "IpPermissions.%zu.IpProtocol", k);
         if (!rc)
             rc = cf_aws_params_add(p, name, s->protocol ? s->protocol : "-1");
         if (!rc && s->from_port >= 0 && s->to_port >= 0) {
             if (!rc)
-                rc = pname(name, sizeof(name), "IpPermissions.%zu.FromPort", k);
+                rc = cf_svc_pname(name, sizeof(name), "IpPermissions.%zu.FromPort", k);
             if (!rc)
                 rc = cf_aws_params_addf(p, name, "%d", s->from_port);
             if (!rc)
-                rc = pname(name, sizeof(name), "IpPermissions.%zu.ToPort", k);
+                rc = cf_svc_pname(name, sizeof(name), "IpPermissions.%zu.ToPort", k);
             if (!rc)
                 rc = cf_aws_params_addf(p, name, "%d", s->to_port);
         }
         for (size_t j = 0; !rc && j < s->n_cidrs; j++) {
             if (!rc)
-                rc = pname(name, sizeof(name), "IpPermissions.%zu.IpRanges.%zu.CidrIp", k, j + 1);
+                rc = cf_svc_pname(name, sizeof(name), "IpPermissions.%zu.IpRanges.%zu.CidrIp", k,
+                                  j + 1);
             if (!rc)
                 rc = s->cidrs && s->cidrs[j] ? cf_aws_params_add(p, name, s->cidrs[j])
                                              : cf_error_set(CF_EINVAL, "ec2: NULL CIDR");
         }
         for (size_t j = 0; !rc && j < s->n_ipv6_cidrs; j++) {
             if (!rc)
-                rc = pname(name, sizeof(name), "IpPermissions.%zu.Ipv6Ranges.%zu.CidrIpv6", k,
-                           j + 1);
+                rc = cf_svc_pname(name, sizeof(name), "IpPermissions.%zu.Ipv6Ranges.%zu.CidrIpv6",
+                                  k, j + 1);
             if (!rc)
                 rc = s->ipv6_cidrs && s->ipv6_cidrs[j]
                          ? cf_aws_params_add(p, name, s->ipv6_cidrs[j])
@@ -1531,7 +1399,8 @@ static int p_perms(cf_aws_params *p, const cf_ec2_ip_perm_spec *perms, size_t n)
         }
         for (size_t j = 0; !rc && j < s->n_group_ids; j++) {
             if (!rc)
-                rc = pname(name, sizeof(name), "IpPermissions.%zu.Groups.%zu.GroupId", k, j + 1);
+                rc = cf_svc_pname(name, sizeof(name), "IpPermissions.%zu.Groups.%zu.GroupId", k,
+                                  j + 1);
             if (!rc)
                 rc = s->group_ids && s->group_ids[j] ? cf_aws_params_add(p, name, s->group_ids[j])
                                                      : cf_error_set(CF_EINVAL, "ec2: NULL group");
@@ -1587,7 +1456,7 @@ int cf_ec2_set_eni_groups(cf_aws *aws, const char *eni_id, const char *const *gr
     if (!rc)
         rc = cf_aws_params_add(&p, "NetworkInterfaceId", eni_id);
     if (!rc)
-        rc = p_list(&p, "SecurityGroupId", group_ids, n);
+        rc = cf_svc_params_list(&p, "SecurityGroupId", ".", group_ids, n);
     if (!rc)
         rc = ec2_simple(aws, "ModifyNetworkInterfaceAttribute", &p, dry_run);
     cf_aws_params_release(&p);
@@ -1606,7 +1475,7 @@ static int modify_instance(cf_aws *aws, const char *instance_id, const char *nam
     if (!rc && name)
         rc = cf_aws_params_add(&p, name, value);
     if (!rc && groups)
-        rc = p_list(&p, "GroupId", groups, n_groups);
+        rc = cf_svc_params_list(&p, "GroupId", ".", groups, n_groups);
     if (!rc)
         rc = ec2_simple(aws, "ModifyInstanceAttribute", &p, dry_run);
     cf_aws_params_release(&p);
@@ -1788,7 +1657,7 @@ int cf_ec2_run_instances(cf_ec2_instance_list **out, cf_aws *aws, const cf_ec2_r
     if (!rc && s->subnet_id)
         rc = cf_aws_params_add(&p, "SubnetId", s->subnet_id);
     if (!rc && s->n_group_ids)
-        rc = p_list(&p, "SecurityGroupId", s->group_ids, s->n_group_ids);
+        rc = cf_svc_params_list(&p, "SecurityGroupId", ".", s->group_ids, s->n_group_ids);
     if (!rc && s->profile_name)
         rc = cf_aws_params_add(&p, "IamInstanceProfile.Name", s->profile_name);
     else if (!rc && s->profile_arn)
@@ -1810,7 +1679,7 @@ int cf_ec2_run_instances(cf_ec2_instance_list **out, cf_aws *aws, const cf_ec2_r
         goto cleanup;
     l = calloc(1, sizeof(*l));
     if (!l) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     rc = cf_ec2_parse_instances(l, r.xml);
@@ -1835,7 +1704,7 @@ int cf_ec2_terminate_instances(cf_aws *aws, const char *const *ids, size_t n, in
     int rc = (n && ids) ? 0 : cf_error_set(CF_EINVAL, "ec2 TerminateInstances: no instances");
 
     if (!rc)
-        rc = p_list(&p, "InstanceId", ids, n);
+        rc = cf_svc_params_list(&p, "InstanceId", ".", ids, n);
     if (!rc)
         rc = ec2_simple(aws, "TerminateInstances", &p, dry_run);
     cf_aws_params_release(&p);
@@ -1852,18 +1721,18 @@ int cf_ec2_create_tags(cf_aws *aws, const char *const *resource_ids, size_t n_id
                  : cf_error_set(CF_EINVAL, "ec2 CreateTags: need resources and tags");
 
     if (!rc)
-        rc = p_list(&p, "ResourceId", resource_ids, n_ids);
+        rc = cf_svc_params_list(&p, "ResourceId", ".", resource_ids, n_ids);
     for (size_t i = 0; !rc && i < n_tags; i++) {
         if (!tags[i].key) {
             rc = cf_error_set(CF_EINVAL, "ec2 CreateTags: tag without a key");
             break;
         }
         if (!rc)
-            rc = pname(name, sizeof(name), "Tag.%zu.Key", i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "Tag.%zu.Key", i + 1);
         if (!rc)
             rc = cf_aws_params_add(&p, name, tags[i].key);
         if (!rc)
-            rc = pname(name, sizeof(name), "Tag.%zu.Value", i + 1);
+            rc = cf_svc_pname(name, sizeof(name), "Tag.%zu.Value", i + 1);
         if (!rc)
             rc = cf_aws_params_add(&p, name, tags[i].value ? tags[i].value : "");
     }
