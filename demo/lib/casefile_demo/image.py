@@ -10,10 +10,9 @@ import os
 import random
 import shutil
 import subprocess
-import tempfile
 import urllib.parse
 
-from . import story
+from . import procs, story
 
 WWW = (33, 33)
 ROOT = (0, 0)
@@ -338,7 +337,7 @@ def build(out_path, tl, size_mb=16, workdir=None):
     for tool in ("mke2fs", "debugfs"):
         if not shutil.which(tool):
             raise RuntimeError("%s not found (Debian package e2fsprogs)" % tool)
-    tmp = tempfile.mkdtemp(prefix="cf-demo-image-", dir=workdir)
+    tmp = procs.owned_tmpdir("cf-demo-image-", workdir)
     try:
         tree = os.path.join(tmp, "tree")
         os.makedirs(tree)

@@ -3,7 +3,6 @@ import os
 import shutil
 import socket
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -38,7 +37,7 @@ class MotoServer:
                 raise RuntimeError("moto_server not found; run scripts/setup.sh")
             argv = [sys.executable, os.path.join(os.path.dirname(os.path.dirname(
                 os.path.abspath(__file__))), "moto_server.py")]
-        self.tmp = tempfile.mkdtemp(prefix="cf-demo-moto-")
+        self.tmp = procs.owned_tmpdir("cf-demo-moto-")
         self.log_path = os.path.join(self.tmp, "moto.log")
         for _attempt in range(3):
             port = _free_port()

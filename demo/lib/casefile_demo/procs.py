@@ -5,8 +5,10 @@ SIGKILL) and its own process group, so stopping it kills everything it spawned a
 """
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 PR_SET_PDEATHSIG = 1
@@ -92,3 +94,39 @@ def wait_until(pred, timeout, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+OWNER = ".owner"  # pid of the process that made a demo temp directory
+
+
+def owned_tmpdir(prefix, parent=None):
+    """mkdtemp that records our pid, so sweep_stale() can remove it if we die without cleaning."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    with open(os.path.join(d, OWNER), "w") as f:
+        f.write("%d\n" % os.getpid())
+    return d
+
+
+def sweep_stale():
+    """Remove demo temp directories (cf-demo-* in the temp dir, .cf-demo-* in /dev/shm) whose
+    owner died without cleaning up (SIGKILL): its processes died with it (PR_SET_PDEATHSIG), its
+    files did not. Returns the directories removed."""
+    removed = []
+    for parent, prefix in ((tempfile.gettempdir(), "cf-demo-"), ("/dev/shm", ".cf-demo-")):
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            d = os.path.join(parent, name)
+            if not name.startswith(prefix) or not os.path.isdir(d):
+                continue
+            try:
+                with open(os.path.join(d, OWNER)) as f:
+                    owner = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                continue
+            if owner > 0 and not alive(owner):
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+    return removed

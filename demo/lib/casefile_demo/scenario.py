@@ -18,7 +18,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -81,7 +80,8 @@ class Scenario:
             shutil.rmtree(self.out_dir)
         os.makedirs(self.out_dir, exist_ok=True)
         open(os.path.join(self.out_dir, MARKER), "w").close()
-        self.tmp = tempfile.mkdtemp(prefix="cf-demo-")
+        procs.sweep_stale()
+        self.tmp = procs.owned_tmpdir("cf-demo-")
         self.tl = story.Timeline()
         trail = os.path.join(self.tmp, "cloudtrail.json")
         menv = dict(self.env, CF_DEMO_CLOUDTRAIL=trail)

@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -56,7 +55,7 @@ class Simulator:
     # --- lifecycle -------------------------------------------------------------------------
     def start(self):
         os.makedirs(self.log_dir, exist_ok=True)
-        self.tmp = tempfile.mkdtemp(prefix="cf-demo-sim-")
+        self.tmp = procs.owned_tmpdir("cf-demo-sim-")
         self.c = seedmod.clients(self.endpoint)
         self.thread = threading.Thread(target=self._loop, name="simulator", daemon=True)
         self.thread.start()

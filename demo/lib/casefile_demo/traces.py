@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 
 from . import procs, story
 
@@ -39,38 +38,11 @@ WALLET = ("44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98
           "RVGQBEP3A")
 
 
-OWNER = ".owner"  # pid of the process that staged the traces in this directory
-
-
 def _mkdir(prefix, parent):
-    d = tempfile.mkdtemp(prefix=prefix, dir=parent)
-    with open(os.path.join(d, OWNER), "w") as f:
-        f.write("%d\n" % os.getpid())
-    return d
+    return procs.owned_tmpdir(prefix, parent)
 
 
-def sweep_stale():
-    """Remove trace directories whose owner died without cleaning up (e.g. SIGKILLed): their
-    processes died with it (PR_SET_PDEATHSIG), their files did not. Returns what was removed."""
-    removed = []
-    for parent, prefix in (("/tmp", "cf-demo-trace-"), ("/dev/shm", ".cf-demo-")):
-        try:
-            names = os.listdir(parent)
-        except OSError:
-            continue
-        for name in names:
-            d = os.path.join(parent, name)
-            if not name.startswith(prefix) or not os.path.isdir(d):
-                continue
-            try:
-                with open(os.path.join(d, OWNER)) as f:
-                    owner = int(f.read().strip() or 0)
-            except (OSError, ValueError):
-                continue
-            if owner and not procs.alive(owner):
-                shutil.rmtree(d, ignore_errors=True)
-                removed.append(d)
-    return removed
+sweep_stale = procs.sweep_stale
 
 
 class Traces:
