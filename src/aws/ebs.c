@@ -2,29 +2,14 @@
 #include "aws/ebs.h"
 
 #include <openssl/evp.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/svc_internal.h"
+
 #define EBS_MAX_PAGES 100000
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
-
-/* Formats a parameter name; a name that does not fit is an error, never a truncated name. */
-__attribute__((format(printf, 3, 4))) static int pname(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    return (n < 0 || (size_t)n >= cap) ? cf_error_set(CF_EINVAL, "parameter name too long") : 0;
-}
+static const cf_svc_cap ebs_cap = {"EBS", CF_EBS_MAX_BLOCKS, "blocks"};
 
 void cf_ebs_block_list_free(cf_ebs_block_list *l)
 {
@@ -70,11 +55,26 @@ static int block_index(json_t *v, int64_t *out)
     return 0;
 }
 
+static int block_parse(json_t *it, void *elem)
+{
+    cf_ebs_block *b = elem;
+    int64_t index = -1;
+    const char *tok = json_string_value(json_object_get(it, "BlockToken"));
+
+    if (block_index(json_object_get(it, "BlockIndex"), &index) || !tok)
+        return cf_error_set(CF_EPARSE, "EBS response: block without BlockIndex/BlockToken");
+    b->index = index;
+    b->token = strdup(tok);
+    return b->token ? 0 : cf_svc_oom();
+}
+
+static void block_release(void *elem)
+{
+    free(((cf_ebs_block *)elem)->token);
+}
+
 int cf_ebs_parse_blocks(cf_ebs_block_list *l, json_t *body, const char **next_token)
 {
-    json_t *arr = json_object_get(body, "Blocks"), *it;
-    size_t i, add;
-    void *p;
     int rc;
 
     *next_token = NULL;
@@ -86,32 +86,8 @@ int cf_ebs_parse_blocks(cf_ebs_block_list *l, json_t *body, const char **next_to
     if (rc)
         return rc;
     *next_token = json_string_value(json_object_get(body, "NextToken"));
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return cf_error_set(CF_EPARSE, "EBS response: Blocks is not a list");
-    add = json_array_size(arr);
-    if (add == 0)
-        return 0;
-    if (add > CF_EBS_MAX_BLOCKS || l->n > CF_EBS_MAX_BLOCKS - add)
-        return cf_error_set(CF_ETOOBIG, "EBS response: more than %u blocks", CF_EBS_MAX_BLOCKS);
-    p = realloc(l->items, (l->n + add) * sizeof(*l->items));
-    if (!p)
-        return oom();
-    l->items = p;
-    json_array_foreach(arr, i, it)
-    {
-        int64_t index = -1;
-        const char *tok = json_string_value(json_object_get(it, "BlockToken"));
-        if (block_index(json_object_get(it, "BlockIndex"), &index) || !tok)
-            return cf_error_set(CF_EPARSE, "EBS response: block without BlockIndex/BlockToken");
-        l->items[l->n].index = index;
-        l->items[l->n].token = strdup(tok);
-        if (!l->items[l->n].token)
-            return oom();
-        l->n++;
-    }
-    return 0;
+    return cf_svc_json_items(body, "Blocks", (void **)&l->items, &l->n, sizeof(*l->items), &ebs_cap,
+                             block_parse, block_release);
 }
 
 static int path_for(cf_buf *path, const char *snapshot_id, const char *suffix)
@@ -135,7 +111,7 @@ int cf_ebs_list_snapshot_blocks(cf_ebs_block_list **out, cf_aws *aws, const char
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     cf_ebs_block_list *l = calloc(1, sizeof(*l));
     char *token = NULL;
-    int rc = l ? 0 : oom();
+    int rc = l ? 0 : cf_svc_oom();
 
     *out = NULL;
     if (!rc)
@@ -167,7 +143,7 @@ int cf_ebs_list_snapshot_blocks(cf_ebs_block_list **out, cf_aws *aws, const char
         free(token);
         token = strdup(next);
         if (!token || cf_aws_params_set(&q, "nextToken", token))
-            rc = oom();
+            rc = cf_svc_oom();
     }
     if (rc)
         goto cleanup;
@@ -210,7 +186,7 @@ int cf_ebs_get_snapshot_block(cf_buf *data, cf_aws *aws, const char *snapshot_id
         goto cleanup;
     }
     if (!rc)
-        rc = pname(suffix, sizeof(suffix), "/blocks/%lld", (long long)index);
+        rc = cf_svc_pname(suffix, sizeof(suffix), "/blocks/%lld", (long long)index);
     if (!rc)
         rc = path_for(&path, snapshot_id, suffix);
     if (!rc)
