@@ -5,26 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/svc_internal.h"
 #include "common/cf_time.h"
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
+static const cf_svc_cap ct_cap = {"CloudTrail", CF_CLOUDTRAIL_MAX_ITEMS, "events"};
 
-static int j_str(json_t *o, const char *key, char **out)
+static void event_release(void *elem)
 {
-    const char *s = json_string_value(json_object_get(o, key));
+    cf_cloudtrail_event *e = elem;
 
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : oom();
-}
-
-static void event_release(cf_cloudtrail_event *e)
-{
     free(e->event_id);
     free(e->event_name);
     free(e->event_source);
@@ -72,47 +61,48 @@ static int event_time(json_t *o, cf_cloudtrail_event *e)
     }
     cf_time_format(e->event_time_ns, buf);
     e->event_time = strdup(buf);
-    return e->event_time ? 0 : oom();
+    return e->event_time ? 0 : cf_svc_oom();
 }
 
-static int event_parse(json_t *o, cf_cloudtrail_event *e)
+static int event_parse(json_t *o, void *elem)
 {
+    cf_cloudtrail_event *e = elem;
     json_t *res, *it;
     size_t i;
     int rc;
 
     if (!json_is_object(o))
         return cf_error_set(CF_EPARSE, "CloudTrail response: event is not an object");
-    rc = j_str(o, "EventId", &e->event_id);
+    rc = cf_svc_json_str(o, "EventId", &e->event_id);
     if (!rc && !e->event_id)
         rc = cf_error_set(CF_EPARSE, "CloudTrail response: event without EventId");
     if (!rc)
-        rc = j_str(o, "EventName", &e->event_name);
+        rc = cf_svc_json_str(o, "EventName", &e->event_name);
     if (!rc)
-        rc = j_str(o, "EventSource", &e->event_source);
+        rc = cf_svc_json_str(o, "EventSource", &e->event_source);
     if (!rc)
         rc = event_time(o, e);
     if (!rc)
-        rc = j_str(o, "Username", &e->username);
+        rc = cf_svc_json_str(o, "Username", &e->username);
     if (!rc)
-        rc = j_str(o, "AccessKeyId", &e->access_key_id);
+        rc = cf_svc_json_str(o, "AccessKeyId", &e->access_key_id);
     if (!rc)
-        rc = j_str(o, "ReadOnly", &e->read_only);
+        rc = cf_svc_json_str(o, "ReadOnly", &e->read_only);
     if (!rc)
-        rc = j_str(o, "CloudTrailEvent", &e->raw);
+        rc = cf_svc_json_str(o, "CloudTrailEvent", &e->raw);
     res = json_object_get(o, "Resources");
     if (!rc && json_is_array(res) && json_array_size(res)) {
         if (json_array_size(res) > 10000)
             return cf_error_set(CF_ETOOBIG, "CloudTrail response: too many resources");
         e->resources = calloc(json_array_size(res), sizeof(*e->resources));
         if (!e->resources)
-            return oom();
+            return cf_svc_oom();
         json_array_foreach(res, i, it)
         {
             cf_cloudtrail_resource *r = &e->resources[e->n_resources];
-            rc = j_str(it, "ResourceType", &r->type);
+            rc = cf_svc_json_str(it, "ResourceType", &r->type);
             if (!rc)
-                rc = j_str(it, "ResourceName", &r->name);
+                rc = cf_svc_json_str(it, "ResourceName", &r->name);
             e->n_resources++;
             if (rc)
                 break;
@@ -123,52 +113,27 @@ static int event_parse(json_t *o, cf_cloudtrail_event *e)
 
 int cf_cloudtrail_parse_events(cf_cloudtrail_event_list *l, json_t *body)
 {
-    json_t *arr = json_object_get(body, "Events"), *it;
-    size_t i, add;
-    void *p;
-    int rc;
+    return cf_svc_json_items(body, "Events", (void **)&l->items, &l->n, sizeof(*l->items), &ct_cap,
+                             event_parse, event_release);
+}
 
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return cf_error_set(CF_EPARSE, "CloudTrail response: Events is not a list");
-    add = json_array_size(arr);
-    if (add == 0)
-        return 0;
-    if (add > CF_CLOUDTRAIL_MAX_ITEMS || l->n > CF_CLOUDTRAIL_MAX_ITEMS - add)
-        return cf_error_set(CF_ETOOBIG, "CloudTrail response: more than %d events",
-                            CF_CLOUDTRAIL_MAX_ITEMS);
-    p = realloc(l->items, (l->n + add) * sizeof(*l->items));
-    if (!p)
-        return oom();
-    l->items = p;
-    memset(&l->items[l->n], 0, add * sizeof(*l->items));
-    json_array_foreach(arr, i, it)
-    {
-        rc = event_parse(it, &l->items[l->n]);
-        if (rc) {
-            event_release(&l->items[l->n]);
-            memset(&l->items[l->n], 0, sizeof(l->items[0]));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+static int events_parse_v(void *l, json_t *body)
+{
+    return cf_cloudtrail_parse_events(l, body);
 }
 
 typedef struct page_ctx {
+    cf_svc_pages pages;
     cf_cloudtrail_event_list *l;
     size_t max;
 } page_ctx;
 
+/* One page; stops (1) once max events are in, dropping the page's surplus. */
 static int page_cb(void *ctx, const cf_aws_response *page)
 {
     page_ctx *c = ctx;
-    int rc;
+    int rc = cf_svc_page(&c->pages, page);
 
-    if (!json_is_object(page->json))
-        return cf_error_set(CF_EPARSE, "CloudTrail response: body is not a JSON object");
-    rc = cf_cloudtrail_parse_events(c->l, page->json);
     if (rc)
         return rc;
     if (c->max && c->l->n >= c->max) {
@@ -184,12 +149,12 @@ int cf_cloudtrail_lookup_events(cf_cloudtrail_event_list **out, cf_aws *aws,
 {
     cf_cloudtrail_event_list *l = calloc(1, sizeof(*l));
     json_t *body = json_object();
-    page_ctx ctx = {l, q ? q->max_events : 0};
+    page_ctx ctx = {{"CloudTrail", l, NULL, events_parse_v}, l, q ? q->max_events : 0};
     int rc = 0;
 
     *out = NULL;
     if (!l || !body) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (q && q->attr_key) {
@@ -202,27 +167,24 @@ int cf_cloudtrail_lookup_events(cf_cloudtrail_event_list **out, cf_aws *aws,
     }
     if (q && q->start_ns > 0 &&
         json_object_set_new(body, "StartTime", json_integer(q->start_ns / CF_NS_PER_SEC))) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (q && q->end_ns > 0 &&
         json_object_set_new(body, "EndTime", json_integer(q->end_ns / CF_NS_PER_SEC))) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (q && q->page_size > 0 &&
         json_object_set_new(body, "MaxResults",
                             json_integer(q->page_size > 50 ? 50 : q->page_size))) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
-    rc = cf_aws_json_paginate(aws, &cf_aws_svc_cloudtrail, "LookupEvents", body, "NextToken",
-                              "NextToken", 0, page_cb, &ctx);
-    if (rc < 0) {
-        cf_error_wrap("cloudtrail LookupEvents");
+    rc = cf_svc_json_pages(aws, &cf_aws_svc_cloudtrail, "cloudtrail", "LookupEvents", body, page_cb,
+                           &ctx);
+    if (rc)
         goto cleanup;
-    }
-    rc = 0;
     *out = l;
     l = NULL;
 cleanup:
