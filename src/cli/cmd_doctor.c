@@ -191,45 +191,38 @@ static int run_probe(cf_aws *aws, const struct probe *p, const struct jprobe *jp
     return rc;
 }
 
+static int doctor_arg(void *ctx, int argc, char **argv, int *i)
+{
+    (void)argc;
+    if (strcmp(argv[*i], "--print-config"))
+        return 0;
+    *(int *)ctx = 1;
+    return 1;
+}
+
 int cf_cmd_doctor(int argc, char **argv)
 {
+    int print_cfg = 0;
+    const cf_wf_cli_cmd cmd = {
+        "doctor",
+        "usage: casefile doctor [--config FILE] [--print-config] [--KEY VALUE]...\n\n"
+        "Checks, before an incident: the configuration, the region, the endpoints,\n"
+        "the credentials (sts:GetCallerIdentity), the evidence bucket (write, read)\n"
+        "and every permission of the workflow that can be proven without a side\n"
+        "effect (EC2 calls with DryRun=true, reads elsewhere). Each line says OK or\n"
+        "MISSING <action>. Exit 0 when all pass, 3 when something is missing.\n"
+        "--print-config prints the effective configuration.\n",
+        NULL,
+        0,
+        NULL,
+        doctor_arg,
+        &print_cfg};
     cf_config cfg;
     cf_aws *aws = NULL;
     char why[1024], ep[512];
-    int rc, bad = 0, print_cfg = 0, exit_code = CF_EXIT_OK;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: casefile doctor [--config FILE] [--print-config] [--KEY VALUE]...\n\n"
-                   "Checks, before an incident: the configuration, the region, the endpoints,\n"
-                   "the credentials (sts:GetCallerIdentity), the evidence bucket (write, read)\n"
-                   "and every permission of the workflow that can be proven without a side\n"
-                   "effect (EC2 calls with DryRun=true, reads elsewhere). Each line says OK or\n"
-                   "MISSING <action>. Exit 0 when all pass, 3 when something is missing.\n"
-                   "--print-config prints the effective configuration.\n");
-            return CF_EXIT_OK;
-        }
-    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
-        printf("MISSING  configuration: %s\n", cf_error_last()->msg);
-        cf_config_release(&cfg);
-        return CF_EXIT_USAGE;
-    }
-    for (int i = 1; i < argc;) {
-        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
-        if (r < 0) {
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--print-config"))
-            print_cfg = 1;
-        else {
-            fprintf(stderr, "casefile doctor: unexpected argument %s\n", argv[i]);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        i++;
-    }
+    int rc, bad = 0, exit_code;
+    if (!cf_wf_cli_start(&cmd, &cfg, argc, argv, &exit_code))
+        return exit_code;
     if (print_cfg) {
         for (const cf_config_key *k = cf_config_keys(); k->name; k++) {
             char v[4200];

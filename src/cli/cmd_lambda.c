@@ -318,56 +318,57 @@ static int runtime_loop(cf_config *cfg, const char *api, int max_invocations)
     return rc;
 }
 
+typedef struct lambda_args {
+    const char *arn;
+    int print_sm, print_policy, max_inv;
+} lambda_args;
+
+static int lambda_arg(void *ctx, int argc, char **argv, int *i)
+{
+    lambda_args *a = ctx;
+    if (!strcmp(argv[*i], "--print-state-machine"))
+        a->print_sm = 1;
+    else if (!strcmp(argv[*i], "--print-policy"))
+        a->print_policy = 1;
+    else if (!strcmp(argv[*i], "--lambda-arn") && *i + 1 < argc)
+        a->arn = argv[++*i];
+    else if (!strcmp(argv[*i], "--max-invocations") && *i + 1 < argc)
+        a->max_inv = atoi(argv[++*i]);
+    else
+        return 0;
+    return 1;
+}
+
 int cf_cmd_lambda(int argc, char **argv)
 {
+    lambda_args a = {"${CasefileFunctionArn}", 0, 0, 0};
+    const cf_wf_cli_cmd cmd = {
+        "lambda",
+        "usage: casefile lambda [--max-invocations N] [--config FILE]\n"
+        "       casefile lambda --print-state-machine [--lambda-arn ARN] "
+        "[--isolate-first]\n"
+        "       casefile lambda --print-policy\n\n"
+        "Without options: the Lambda custom runtime loop (AWS_LAMBDA_RUNTIME_API).\n"
+        "Each invocation runs one step; payload {\"case\": {\"event\": EVENT}, "
+        "\"step\": NAME};\n"
+        "the case journal travels as s3://<evidence_bucket>/cases/<case id>/case.db.\n"
+        "Installed as `bootstrap` the binary starts this loop by itself.\n"
+        "--print-state-machine prints the Step Functions definition generated from\n"
+        "the step table; --print-policy the least-privilege IAM policy.\n",
+        NULL,
+        0,
+        "/tmp/cases" /* Lambda: only /tmp is writable */,
+        lambda_arg,
+        &a};
     cf_config cfg;
-    const char *arn = "${CasefileFunctionArn}";
-    int print_sm = 0, print_policy = 0, max_inv = 0, rc, exit_code = CF_EXIT_OK;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: casefile lambda [--max-invocations N] [--config FILE]\n"
-                   "       casefile lambda --print-state-machine [--lambda-arn ARN] "
-                   "[--isolate-first]\n"
-                   "       casefile lambda --print-policy\n\n"
-                   "Without options: the Lambda custom runtime loop (AWS_LAMBDA_RUNTIME_API).\n"
-                   "Each invocation runs one step; payload {\"case\": {\"event\": EVENT}, "
-                   "\"step\": NAME};\n"
-                   "the case journal travels as s3://<evidence_bucket>/cases/<case id>/case.db.\n"
-                   "Installed as `bootstrap` the binary starts this loop by itself.\n"
-                   "--print-state-machine prints the Step Functions definition generated from\n"
-                   "the step table; --print-policy the least-privilege IAM policy.\n");
-            return CF_EXIT_OK;
-        }
-    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
-        fprintf(stderr, "casefile lambda: %s\n", cf_error_last()->msg);
-        cf_config_release(&cfg);
-        return CF_EXIT_USAGE;
-    }
-    if (!cfg.case_root || strcmp(cfg.case_root, "cases") == 0)
-        cf_config_set(&cfg, "case_root", "/tmp/cases"); /* Lambda: only /tmp is writable */
-    for (int i = 1; i < argc;) {
-        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
-        if (r < 0) {
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--print-state-machine"))
-            print_sm = 1;
-        else if (!strcmp(argv[i], "--print-policy"))
-            print_policy = 1;
-        else if (!strcmp(argv[i], "--lambda-arn") && i + 1 < argc)
-            arn = argv[++i];
-        else if (!strcmp(argv[i], "--max-invocations") && i + 1 < argc)
-            max_inv = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "casefile lambda: unexpected argument %s\n", argv[i]);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        i++;
-    }
+    const char *arn;
+    int print_sm, print_policy, max_inv, rc, exit_code;
+    if (!cf_wf_cli_start(&cmd, &cfg, argc, argv, &exit_code))
+        return exit_code;
+    arn = a.arn;
+    print_sm = a.print_sm;
+    print_policy = a.print_policy;
+    max_inv = a.max_inv;
     if (print_sm || print_policy) {
         char *txt = print_sm ? cf_wf_state_machine(&cfg, arn) : cf_wf_iam_policy();
         if (!txt) {

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void respond_usage(FILE *fp)
+static void respond_usage(void *fpv)
 {
+    FILE *fp = fpv;
     fprintf(
         fp,
         "usage: casefile respond EVENT [--config FILE] [--dry-run] [--quiet] [--KEY VALUE]...\n"
@@ -29,53 +30,49 @@ static void respond_usage(FILE *fp)
             "\nExit: 0 done; 1 finished with step failures; 2 bad event/usage; 3 environment.\n");
 }
 
+typedef struct respond_args {
+    const char *event;
+    int dry, quiet;
+} respond_args;
+
+static int respond_arg(void *ctx, int argc, char **argv, int *i)
+{
+    respond_args *a = ctx;
+    (void)argc;
+    if (!strcmp(argv[*i], "--dry-run")) {
+        a->dry = 1;
+    } else if (!strcmp(argv[*i], "--quiet") || !strcmp(argv[*i], "-q")) {
+        a->quiet = 1;
+    } else if (argv[*i][0] == '-' && argv[*i][1]) {
+        fprintf(stderr, "casefile respond: unknown option %s (see --help)\n", argv[*i]);
+        return -1;
+    } else if (!a->event) {
+        a->event = argv[*i];
+    } else {
+        fprintf(stderr, "casefile respond: one EVENT only\n");
+        return -1;
+    }
+    return 1;
+}
+
 int cf_cmd_respond(int argc, char **argv)
 {
+    respond_args a = {NULL, 0, 0};
+    const cf_wf_cli_cmd cmd = {"respond", NULL, respond_usage, 0, NULL, respond_arg, &a};
     cf_config cfg;
     cf_aws *aws = NULL;
     cf_finding f;
     cf_wf wf;
-    const char *event = NULL;
+    const char *event;
     char *data = NULL;
     size_t len = 0;
-    int dry = 0, quiet = 0, rc, exit_code = CF_EXIT_OK, wf_open = 0, have_finding = 0;
+    int dry, quiet, rc, exit_code, wf_open = 0, have_finding = 0;
     memset(&f, 0, sizeof(f));
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            respond_usage(stdout);
-            return CF_EXIT_OK;
-        }
-    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
-        fprintf(stderr, "casefile respond: %s\n", cf_error_last()->msg);
-        cf_config_release(&cfg);
-        return CF_EXIT_USAGE;
-    }
-    for (int i = 1; i < argc;) {
-        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
-        if (r < 0) {
-            fprintf(stderr, "casefile respond: %s\n", cf_error_last()->msg);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--dry-run")) {
-            dry = 1;
-        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "casefile respond: unknown option %s (see --help)\n", argv[i]);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        } else if (!event) {
-            event = argv[i];
-        } else {
-            fprintf(stderr, "casefile respond: one EVENT only\n");
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        i++;
-    }
+    if (!cf_wf_cli_start(&cmd, &cfg, argc, argv, &exit_code))
+        return exit_code;
+    event = a.event;
+    dry = a.dry;
+    quiet = a.quiet;
     if (!event) {
         respond_usage(stderr);
         exit_code = CF_EXIT_USAGE;

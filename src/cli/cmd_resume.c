@@ -7,48 +7,47 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef struct resume_args {
+    const char *which;
+    int quiet;
+} resume_args;
+
+static int resume_arg(void *ctx, int argc, char **argv, int *i)
+{
+    resume_args *a = ctx;
+    (void)argc;
+    if (!strcmp(argv[*i], "--quiet"))
+        a->quiet = 1;
+    else if (argv[*i][0] == '-' || a->which)
+        return 0;
+    else
+        a->which = argv[*i];
+    return 1;
+}
+
 int cf_cmd_resume(int argc, char **argv)
 {
+    resume_args a = {NULL, 0};
+    const cf_wf_cli_cmd cmd = {
+        "resume",
+        "usage: casefile resume CASE [--config FILE] [--quiet] [--KEY VALUE]...\n\n"
+        "CASE is a case id (under case_root) or a case directory. Runs every step\n"
+        "that is not done yet; steps look at AWS before acting, so nothing is done\n"
+        "twice. Failed steps are run again.\n",
+        NULL,
+        1,
+        NULL,
+        resume_arg,
+        &a};
     cf_config cfg;
     cf_aws *aws = NULL;
     cf_wf wf;
-    const char *which = NULL;
+    const char *which;
     char dir[4096];
-    int rc, exit_code = CF_EXIT_OK, wf_open = 0, quiet = 0;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: casefile resume CASE [--config FILE] [--quiet] [--KEY VALUE]...\n\n"
-                   "CASE is a case id (under case_root) or a case directory. Runs every step\n"
-                   "that is not done yet; steps look at AWS before acting, so nothing is done\n"
-                   "twice. Failed steps are run again.\n");
-            cf_wf_cli_print_config_help(stdout);
-            return CF_EXIT_OK;
-        }
-    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
-        fprintf(stderr, "casefile resume: %s\n", cf_error_last()->msg);
-        cf_config_release(&cfg);
-        return CF_EXIT_USAGE;
-    }
-    for (int i = 1; i < argc;) {
-        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
-        if (r < 0) {
-            fprintf(stderr, "casefile resume: %s\n", cf_error_last()->msg);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--quiet")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' || which) {
-            fprintf(stderr, "casefile resume: unexpected argument %s\n", argv[i]);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        } else {
-            which = argv[i];
-        }
-        i++;
-    }
+    int rc, exit_code, wf_open = 0;
+    if (!cf_wf_cli_start(&cmd, &cfg, argc, argv, &exit_code))
+        return exit_code;
+    which = a.which;
     if (!which) {
         fprintf(stderr, "usage: casefile resume CASE\n");
         exit_code = CF_EXIT_USAGE;
@@ -71,7 +70,7 @@ int cf_cmd_resume(int argc, char **argv)
         goto cleanup;
     }
     wf_open = 1;
-    wf.quiet = quiet;
+    wf.quiet = a.quiet;
     rc = cf_wf_run(&wf);
     printf("%s\n", wf.case_id);
     if (rc == CF_ERR)

@@ -65,51 +65,54 @@ static int one_message(cf_config *cfg, cf_aws *aws, const char *queue, json_t *m
     return rc ? 1 : 0;
 }
 
+typedef struct watch_args {
+    const char *queue;
+    int once, wait_s, dry;
+} watch_args;
+
+static int watch_arg(void *ctx, int argc, char **argv, int *i)
+{
+    watch_args *a = ctx;
+    if (!strcmp(argv[*i], "--queue") && *i + 1 < argc)
+        a->queue = argv[++*i];
+    else if (!strcmp(argv[*i], "--once"))
+        a->once = 1;
+    else if (!strcmp(argv[*i], "--dry-run"))
+        a->dry = 1;
+    else if (!strcmp(argv[*i], "--wait") && *i + 1 < argc)
+        a->wait_s = atoi(argv[++*i]);
+    else
+        return 0;
+    return 1;
+}
+
 int cf_cmd_watch(int argc, char **argv)
 {
+    watch_args a = {NULL, 0, 20, 0};
+    const cf_wf_cli_cmd cmd = {
+        "watch",
+        "usage: casefile watch --queue URL [--once] [--wait S] [--dry-run] "
+        "[--config FILE]\n\n"
+        "Long-polls the SQS queue; each message (an EventBridge GuardDuty event or a\n"
+        "finding) opens or joins its case. A message is deleted only once its case is\n"
+        "recorded in case.db; messages that are not findings stay on the queue (for\n"
+        "its dead-letter queue). --once: stop when the queue is empty. SIGINT/SIGTERM\n"
+        "stop after the current case.\n",
+        NULL,
+        0,
+        NULL,
+        watch_arg,
+        &a};
     cf_config cfg;
     cf_aws *aws = NULL;
-    const char *queue = NULL;
-    int rc, once = 0, wait_s = 20, dry = 0, exit_code = CF_EXIT_OK;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: casefile watch --queue URL [--once] [--wait S] [--dry-run] "
-                   "[--config FILE]\n\n"
-                   "Long-polls the SQS queue; each message (an EventBridge GuardDuty event or a\n"
-                   "finding) opens or joins its case. A message is deleted only once its case is\n"
-                   "recorded in case.db; messages that are not findings stay on the queue (for\n"
-                   "its dead-letter queue). --once: stop when the queue is empty. SIGINT/SIGTERM\n"
-                   "stop after the current case.\n");
-            return CF_EXIT_OK;
-        }
-    if ((rc = cf_wf_cli_load_config(&cfg, argc, argv))) {
-        fprintf(stderr, "casefile watch: %s\n", cf_error_last()->msg);
-        cf_config_release(&cfg);
-        return CF_EXIT_USAGE;
-    }
-    for (int i = 1; i < argc;) {
-        int r = cf_wf_cli_common(&cfg, argc, argv, &i);
-        if (r < 0) {
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--queue") && i + 1 < argc)
-            queue = argv[++i];
-        else if (!strcmp(argv[i], "--once"))
-            once = 1;
-        else if (!strcmp(argv[i], "--dry-run"))
-            dry = 1;
-        else if (!strcmp(argv[i], "--wait") && i + 1 < argc)
-            wait_s = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "casefile watch: unexpected argument %s\n", argv[i]);
-            exit_code = CF_EXIT_USAGE;
-            goto cleanup;
-        }
-        i++;
-    }
+    const char *queue;
+    int rc, once, wait_s, dry, exit_code;
+    if (!cf_wf_cli_start(&cmd, &cfg, argc, argv, &exit_code))
+        return exit_code;
+    queue = a.queue;
+    once = a.once;
+    wait_s = a.wait_s;
+    dry = a.dry;
     if (!queue || wait_s < 0 || wait_s > 20) {
         fprintf(stderr, "usage: casefile watch --queue URL [--wait 0..20]\n");
         exit_code = CF_EXIT_USAGE;

@@ -120,3 +120,52 @@ void cf_wf_cli_print_config_help(void *fpv)
                 k->def ? "]" : "");
     }
 }
+
+int cf_wf_cli_start(const cf_wf_cli_cmd *c, cf_config *cfg, int argc, char **argv, int *exit_code)
+{
+    int ok = 0;
+
+    *exit_code = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            if (c->usage)
+                c->usage(stdout);
+            else
+                fputs(c->help, stdout);
+            if (c->config_help)
+                cf_wf_cli_print_config_help(stdout);
+            return 0;
+        }
+    *exit_code = 2;
+    if (cf_wf_cli_load_config(cfg, argc, argv)) {
+        fprintf(stderr, "casefile %s: %s\n", c->name, cf_error_last()->msg);
+        goto cleanup;
+    }
+    if (c->case_root_default && (!cfg->case_root || strcmp(cfg->case_root, "cases") == 0) &&
+        cf_config_set(cfg, "case_root", c->case_root_default)) {
+        fprintf(stderr, "casefile %s: %s\n", c->name, cf_error_last()->msg);
+        goto cleanup;
+    }
+    for (int i = 1; i < argc; i++) {
+        int r = cf_wf_cli_common(cfg, argc, argv, &i);
+        if (r < 0) {
+            fprintf(stderr, "casefile %s: %s\n", c->name, cf_error_last()->msg);
+            goto cleanup;
+        }
+        if (r) {
+            i--; /* cf_wf_cli_common left i on the next argument */
+            continue;
+        }
+        r = c->arg ? c->arg(c->ctx, argc, argv, &i) : 0;
+        if (r == 0)
+            fprintf(stderr, "casefile %s: unexpected argument %s\n", c->name, argv[i]);
+        if (r != 1)
+            goto cleanup;
+    }
+    ok = 1;
+    *exit_code = 0;
+cleanup:
+    if (!ok)
+        cf_config_release(cfg);
+    return ok;
+}

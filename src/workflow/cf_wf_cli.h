@@ -21,6 +21,28 @@ int cf_wf_cli_case_dir(const cf_config *cfg, const char *arg, char *out, size_t 
 int cf_wf_cli_exit(int rc);
 /* Reads an event from a file or "-" (stdin), at most max bytes. Caller frees *out. */
 int cf_wf_cli_read_event(const char *path, char **out, size_t *len_out);
+/* A command's own argument argv[*i]: returns 1 when it is consumed (a value is taken with
+ * argv[++*i]), 0 when unexpected ("casefile CMD: unexpected argument X" is printed), <0 when
+ * the function printed its own message. Either non-1 answer is exit 2. */
+typedef int (*cf_wf_cli_arg_fn)(void *ctx, int argc, char **argv, int *i);
+
+/* What a workflow command's preamble needs. */
+typedef struct cf_wf_cli_cmd {
+    const char *name;              /* "release": messages are "casefile release: ..." */
+    const char *help;              /* the --help text (printed as is) */
+    void (*usage)(void *fp);       /* instead of help when set: prints it to fp (a FILE*) */
+    int config_help;               /* 1: --help also lists every configuration key */
+    const char *case_root_default; /* used when case_root is still the built-in "cases" */
+    cf_wf_cli_arg_fn arg;          /* the command's own arguments */
+    void *ctx;                     /* for arg */
+} cf_wf_cli_cmd;
+
+/* The shared command-line preamble: --help/-h anywhere prints the help; else the configuration
+ * is loaded (cf_wf_cli_load_config), case_root_default applied, and argv walked: --config and
+ * every config-key flag (cf_wf_cli_common), the rest through c->arg. Returns 1 when the command
+ * goes on (cfg loaded: the caller releases it), 0 when it must return *exit_code now (help: 0,
+ * usage/config error: 2, message printed, cfg already released). */
+int cf_wf_cli_start(const cf_wf_cli_cmd *c, cf_config *cfg, int argc, char **argv, int *exit_code);
 /* The help text of every configuration key (for --help). */
 void cf_wf_cli_print_config_help(void *fp /* FILE* */);
 
