@@ -307,6 +307,13 @@ int cf_ssm_parse_instance_information(cf_ssm_instance_info_list *l, json_t *body
 
 /* ---- calls ---------------------------------------------------------------------------------- */
 
+static __thread char ssm_last_reqid[128];
+
+const char *cf_ssm_last_request_id(void)
+{
+    return ssm_last_reqid;
+}
+
 static json_t *str_array(const char *const *v, size_t n)
 {
     json_t *a = json_array();
@@ -327,6 +334,7 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
     const char *id;
     int rc = 0;
 
+    ssm_last_reqid[0] = '\0';
     if (command_id_out)
         *command_id_out = NULL;
     if (!s || !s->n_instance_ids || !s->instance_ids || !s->n_commands || !s->commands) {
@@ -372,6 +380,7 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
         goto cleanup;
     }
     rc = cf_aws_json(aws, &cf_aws_svc_ssm, "SendCommand", body, &r);
+    snprintf(ssm_last_reqid, sizeof(ssm_last_reqid), "%s", r.request_id);
     if (rc) {
         cf_error_wrap("ssm SendCommand");
         goto cleanup;
@@ -520,6 +529,147 @@ int cf_ssm_describe_instance_information(cf_ssm_instance_info_list **out, cf_aws
 cleanup:
     cf_ssm_instance_info_list_free(l);
     json_decref(filters);
+    json_decref(body);
+    return rc;
+}
+
+/* ---- ListCommands --------------------------------------------------------------------------- */
+
+static void cmd_release(cf_ssm_command *c)
+{
+    free(c->command_id);
+    free(c->document_name);
+    free(c->comment);
+    free(c->status);
+    free(c->status_details);
+    free(c->requested_time);
+    free(c->output_s3_bucket);
+    free(c->output_s3_prefix);
+    for (size_t i = 0; i < c->n_instance_ids; i++)
+        free(c->instance_ids[i]);
+    free(c->instance_ids);
+}
+
+void cf_ssm_command_list_free(cf_ssm_command_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        cmd_release(&l->items[i]);
+    free(l->items);
+    free(l);
+}
+
+static int cmd_parse(json_t *o, cf_ssm_command *c)
+{
+    json_t *ids, *v;
+    size_t i;
+    int rc;
+
+    if (!json_is_object(o))
+        return cf_error_set(CF_EPARSE, "SSM response: command is not an object");
+    rc = j_str(o, "CommandId", &c->command_id);
+    if (!rc && !c->command_id)
+        rc = cf_error_set(CF_EPARSE, "SSM response: command without CommandId");
+    if (!rc)
+        rc = j_str(o, "DocumentName", &c->document_name);
+    if (!rc)
+        rc = j_str(o, "Comment", &c->comment);
+    if (!rc)
+        rc = j_str(o, "Status", &c->status);
+    if (!rc)
+        rc = j_str(o, "StatusDetails", &c->status_details);
+    if (!rc)
+        rc = j_time(o, "RequestedDateTime", &c->requested_time);
+    if (!rc)
+        rc = j_str(o, "OutputS3BucketName", &c->output_s3_bucket);
+    if (!rc)
+        rc = j_str(o, "OutputS3KeyPrefix", &c->output_s3_prefix);
+    if (!rc)
+        rc = j_int(o, "TimeoutSeconds", &c->timeout_s);
+    ids = json_object_get(o, "InstanceIds");
+    if (!rc && json_is_array(ids)) {
+        rc = j_grow((void **)&c->instance_ids, 0, json_array_size(ids), sizeof(char *));
+        json_array_foreach(ids, i, v)
+        {
+            if (rc)
+                break;
+            if (!json_is_string(v))
+                continue; /* wrong-typed optional values are absent */
+            c->instance_ids[c->n_instance_ids] = strdup(json_string_value(v));
+            if (!c->instance_ids[c->n_instance_ids])
+                rc = oom();
+            else
+                c->n_instance_ids++;
+        }
+    }
+    return rc;
+}
+
+int cf_ssm_parse_commands(cf_ssm_command_list *l, json_t *body)
+{
+    json_t *arr = json_object_get(body, "Commands"), *it;
+    size_t i;
+    int rc;
+
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr))
+        return cf_error_set(CF_EPARSE, "SSM response: Commands is not a list");
+    rc = j_grow((void **)&l->items, l->n, json_array_size(arr), sizeof(*l->items));
+    if (rc)
+        return rc;
+    json_array_foreach(arr, i, it)
+    {
+        rc = cmd_parse(it, &l->items[l->n]);
+        if (rc) {
+            cmd_release(&l->items[l->n]);
+            memset(&l->items[l->n], 0, sizeof(l->items[0]));
+            return rc;
+        }
+        l->n++;
+    }
+    return 0;
+}
+
+static int cmd_parse_v(void *l, json_t *b)
+{
+    return cf_ssm_parse_commands(l, b);
+}
+
+int cf_ssm_list_commands(cf_ssm_command_list **out, cf_aws *aws, const char *command_id,
+                         const char *instance_id)
+{
+    cf_ssm_command_list *l = NULL;
+    json_t *body = json_object();
+    page_ctx ctx;
+    int rc = 0;
+
+    *out = NULL;
+    l = calloc(1, sizeof(*l));
+    if (!l || !body) {
+        rc = oom();
+        goto cleanup;
+    }
+    if (json_object_set_new(body, "MaxResults", json_integer(50)) ||
+        (command_id && json_object_set_new(body, "CommandId", json_string(command_id))) ||
+        (instance_id && json_object_set_new(body, "InstanceId", json_string(instance_id)))) {
+        rc = cf_error_set(CF_EINVAL, "ssm ListCommands: bad ids");
+        goto cleanup;
+    }
+    ctx.list = l;
+    ctx.parse = cmd_parse_v;
+    rc = cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "ListCommands", body, "NextToken", "NextToken",
+                              0, page_cb, &ctx);
+    if (rc < 0) {
+        cf_error_wrap("ssm ListCommands");
+        goto cleanup;
+    }
+    rc = 0;
+    *out = l;
+    l = NULL;
+cleanup:
+    cf_ssm_command_list_free(l);
     json_decref(body);
     return rc;
 }

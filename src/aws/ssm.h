@@ -96,4 +96,36 @@ int cf_ssm_parse_invocation(cf_ssm_invocation **out, json_t *body);
 int cf_ssm_parse_invocations(cf_ssm_invocation_list *l, json_t *body);
 int cf_ssm_parse_instance_information(cf_ssm_instance_info_list *l, json_t *body);
 
+/* ---- ListCommands and request ids (added for the workflow) ---------------------------------- */
+
+typedef struct cf_ssm_command {
+    char *command_id; /* required in every item */
+    char *document_name;
+    char *comment;
+    char *status; /* "Pending", "InProgress", "Success", ... */
+    char *status_details;
+    char *requested_time; /* RFC 3339 (from epoch seconds or as sent) */
+    char *output_s3_bucket;
+    char *output_s3_prefix;
+    char **instance_ids;
+    size_t n_instance_ids;
+    int timeout_s; /* TimeoutSeconds; -1 when absent */
+} cf_ssm_command;
+
+typedef struct cf_ssm_command_list {
+    cf_ssm_command *items;
+    size_t n;
+} cf_ssm_command_list;
+
+void cf_ssm_command_list_free(cf_ssm_command_list *l);
+
+/* ListCommands, every page (page size 50); command_id and/or instance_id may be NULL. */
+int cf_ssm_list_commands(cf_ssm_command_list **out, cf_aws *aws, const char *command_id,
+                         const char *instance_id);
+int cf_ssm_parse_commands(cf_ssm_command_list *l, json_t *body);
+
+/* The request id of this thread's last SendCommand (answered or refused); "" when none. For
+ * journals that record the request id of every change. */
+const char *cf_ssm_last_request_id(void);
+
 #endif

@@ -145,6 +145,74 @@ static void test_ssm_send_and_get(void **state)
     free(cid);
 }
 
+/* ListCommands (moto): the commands sent to an instance, found again by their comment, with the
+ * request id of each SendCommand. */
+static void test_ssm_list_commands(void **state)
+{
+    const char *ids[] = {T("CF_T_INSTANCE")};
+    const char *cmds[] = {"echo one"};
+    cf_ssm_command_spec s = {0};
+    cf_ssm_command_list *l = NULL;
+    char *c1 = NULL, *c2 = NULL, rid1[128];
+    int seen1 = 0, seen2 = 0;
+    size_t j;
+    (void)state;
+
+    s.instance_ids = ids;
+    s.n_instance_ids = 1;
+    s.commands = cmds;
+    s.n_commands = 1;
+    s.timeout_s = 3600;
+    s.comment = "casefile c-8 volatile";
+    T_OK(cf_ssm_send_command(&c1, aws, &s));
+    assert_true(strlen(cf_ssm_last_request_id()) > 0);
+    snprintf(rid1, sizeof(rid1), "%s", cf_ssm_last_request_id());
+    s.comment = "casefile c-8 disk";
+    T_OK(cf_ssm_send_command(&c2, aws, &s));
+    assert_true(strlen(cf_ssm_last_request_id()) > 0);
+    assert_string_not_equal(rid1, cf_ssm_last_request_id());
+
+    T_OK(cf_ssm_list_commands(&l, aws, NULL, ids[0]));
+    for (size_t i = 0; i < l->n; i++) {
+        const cf_ssm_command *c = &l->items[i];
+        assert_non_null(c->command_id);
+        if (!strcmp(c->command_id, c1)) {
+            seen1 = 1;
+            assert_string_equal(c->comment, "casefile c-8 volatile");
+            assert_string_equal(c->document_name, "AWS-RunShellScript");
+            assert_int_equal(c->timeout_s, 3600);
+            /* moto adds every instance of the region (empty Targets filter); AWS: just ours */
+            assert_true(c->n_instance_ids >= 1);
+            for (j = 0; j < c->n_instance_ids && strcmp(c->instance_ids[j], ids[0]); j++)
+                ;
+            assert_true(j < c->n_instance_ids);
+            assert_non_null(c->status);
+        } else if (!strcmp(c->command_id, c2)) {
+            seen2 = 1;
+            assert_string_equal(c->comment, "casefile c-8 disk");
+        }
+    }
+    assert_true(seen1 && seen2);
+    cf_ssm_command_list_free(l);
+
+    T_OK(cf_ssm_list_commands(&l, aws, c2, NULL));
+    assert_int_equal(l->n, 1);
+    assert_string_equal(l->items[0].command_id, c2);
+    cf_ssm_command_list_free(l);
+
+    T_OK(cf_ssm_list_commands(&l, aws, NULL, "i-0123456789abcdef0")); /* no commands */
+    assert_int_equal(l->n, 0);
+    cf_ssm_command_list_free(l);
+
+    /* refused before any request: no request id */
+    free(c1);
+    s.instance_ids = NULL;
+    assert_int_equal(cf_ssm_send_command(&c1, aws, &s), CF_EINVAL);
+    assert_null(c1);
+    assert_string_equal(cf_ssm_last_request_id(), "");
+    free(c2);
+}
+
 static void test_ssm_list_invocations_fake(void **state)
 {
     cf_ssm_invocation_list *l = NULL;
@@ -548,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_ses_send_simple),
         cmocka_unit_test(test_ses_send_raw),
         cmocka_unit_test(test_ssm_send_and_get),
+        cmocka_unit_test(test_ssm_list_commands),
         cmocka_unit_test(test_ssm_list_invocations_fake),
         cmocka_unit_test(test_ssm_instance_information_fake),
         cmocka_unit_test(test_iam_instance_profile_and_policy),

@@ -358,6 +358,46 @@ static void test_parsers_query_services(void **state)
     cf_asg_activity_list_free(act);
 }
 
+/* SSM ListCommands: a recorded-shape answer (epoch time, extra fields) and hostile ones. */
+static void test_parsers_ssm_commands(void **state)
+{
+    cf_ssm_command_list *l = calloc(1, sizeof(*l));
+    json_t *j;
+    (void)state;
+
+    assert_non_null(l);
+    j = js("{\"Commands\":[{\"CommandId\":\"c-1\",\"Comment\":\"casefile x volatile\","
+           "\"DocumentName\":\"AWS-RunShellScript\",\"Status\":\"Success\","
+           "\"RequestedDateTime\":1700000000.5,\"InstanceIds\":[\"i-1\",7,\"i-2\"],"
+           "\"TimeoutSeconds\":3600,\"Parameters\":{\"commands\":[\"x\"]}},"
+           "{\"CommandId\":\"c-2\",\"Comment\":5}]}");
+    assert_int_equal(cf_ssm_parse_commands(l, j), 0);
+    json_decref(j);
+    assert_int_equal(l->n, 2);
+    assert_string_equal(l->items[0].command_id, "c-1");
+    assert_string_equal(l->items[0].comment, "casefile x volatile");
+    assert_string_equal(l->items[0].requested_time, "2023-11-14T22:13:20.500000Z");
+    assert_int_equal(l->items[0].n_instance_ids, 2); /* the number is not an id */
+    assert_string_equal(l->items[0].instance_ids[1], "i-2");
+    assert_int_equal(l->items[0].timeout_s, 3600);
+    assert_null(l->items[1].comment); /* wrong-typed optional field: absent */
+    assert_int_equal(l->items[1].timeout_s, -1);
+    j = js("{\"Commands\":[{\"Comment\":\"no id\"}]}");
+    assert_int_equal(cf_ssm_parse_commands(l, j), CF_EPARSE);
+    json_decref(j);
+    j = js("{\"Commands\":{\"CommandId\":\"c\"}}");
+    assert_int_equal(cf_ssm_parse_commands(l, j), CF_EPARSE);
+    json_decref(j);
+    j = js("{\"Commands\":[{\"CommandId\":\"c\",\"TimeoutSeconds\":\"x\"}]}");
+    assert_int_equal(cf_ssm_parse_commands(l, j), CF_EPARSE);
+    json_decref(j);
+    j = js("{\"Commands\":[\"c\"]}");
+    assert_int_equal(cf_ssm_parse_commands(l, j), CF_EPARSE);
+    json_decref(j);
+    assert_int_equal(l->n, 2); /* failed items are not appended */
+    cf_ssm_command_list_free(l);
+}
+
 static void test_parsers_json_services(void **state)
 {
     cf_ssm_invocation *inv = NULL;
@@ -470,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_parsers_ec2_instances_hostile),
         cmocka_unit_test(test_parsers_ec2_other_recorded),
         cmocka_unit_test(test_parsers_query_services),
+        cmocka_unit_test(test_parsers_ssm_commands),
         cmocka_unit_test(test_parsers_json_services),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
