@@ -6,23 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws/svc_internal.h"
+
 #define SQS_MAX_BATCH 10
-
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
-
-static int j_str(json_t *o, const char *key, char **out)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : oom();
-}
 
 /* A decimal attribute string ("12") into *out; -1 when absent; CF_EPARSE when not decimal. */
 static int attr_num(json_t *attrs, const char *key, int64_t max, int64_t *out)
@@ -46,8 +32,10 @@ static int attr_num(json_t *attrs, const char *key, int64_t max, int64_t *out)
     return 0;
 }
 
-static void msg_release(cf_sqs_message *m)
+static void msg_release(void *elem)
 {
+    cf_sqs_message *m = elem;
+
     free(m->id);
     free(m->receipt_handle);
     free(m->body);
@@ -79,8 +67,9 @@ static int md5_hex(const char *data, size_t len, char out[33])
     return 0;
 }
 
-static int msg_parse(json_t *o, cf_sqs_message *m)
+static int msg_parse(json_t *o, void *elem)
 {
+    cf_sqs_message *m = elem;
     json_t *attrs = json_object_get(o, "Attributes"), *b = json_object_get(o, "Body");
     const char *md5 = json_string_value(json_object_get(o, "MD5OfBody"));
     char got[33];
@@ -89,9 +78,9 @@ static int msg_parse(json_t *o, cf_sqs_message *m)
 
     if (!json_is_object(o))
         return cf_error_set(CF_EPARSE, "SQS response: message is not an object");
-    rc = j_str(o, "MessageId", &m->id);
+    rc = cf_svc_json_str(o, "MessageId", &m->id);
     if (!rc)
-        rc = j_str(o, "ReceiptHandle", &m->receipt_handle);
+        rc = cf_svc_json_str(o, "ReceiptHandle", &m->receipt_handle);
     if (!rc && (!m->id || !m->receipt_handle))
         rc = cf_error_set(CF_EPARSE, "SQS response: message without MessageId/ReceiptHandle");
     if (!rc && !json_is_string(b))
@@ -101,7 +90,7 @@ static int msg_parse(json_t *o, cf_sqs_message *m)
     m->body_len = json_string_length(b);
     m->body = malloc(m->body_len + 1);
     if (!m->body)
-        return oom();
+        return cf_svc_oom();
     memcpy(m->body, json_string_value(b), m->body_len);
     m->body[m->body_len] = 0;
     if (md5) {
@@ -121,37 +110,15 @@ static int msg_parse(json_t *o, cf_sqs_message *m)
 
 int cf_sqs_parse_messages(cf_sqs_message_list *l, json_t *body)
 {
-    json_t *arr = json_object_get(body, "Messages"), *it;
-    size_t i, add;
-    void *p;
-    int rc;
+    /* one receive is at most SQS_MAX_BATCH messages; the cap only keeps sizes from overflowing */
+    static const cf_svc_cap cap = {"SQS", SIZE_MAX / sizeof(cf_sqs_message), "messages"};
+    json_t *arr = json_object_get(body, "Messages");
 
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return cf_error_set(CF_EPARSE, "SQS response: Messages is not a list");
-    add = json_array_size(arr);
-    if (add > SQS_MAX_BATCH)
-        return cf_error_set(CF_EPARSE, "SQS response: %zu messages, at most %d expected", add,
-                            SQS_MAX_BATCH);
-    if (add == 0)
-        return 0;
-    p = realloc(l->items, (l->n + add) * sizeof(*l->items));
-    if (!p)
-        return oom();
-    l->items = p;
-    memset(&l->items[l->n], 0, add * sizeof(*l->items));
-    json_array_foreach(arr, i, it)
-    {
-        rc = msg_parse(it, &l->items[l->n]);
-        if (rc) {
-            msg_release(&l->items[l->n]);
-            memset(&l->items[l->n], 0, sizeof(l->items[0]));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+    if (json_is_array(arr) && json_array_size(arr) > SQS_MAX_BATCH)
+        return cf_error_set(CF_EPARSE, "SQS response: %zu messages, at most %d expected",
+                            json_array_size(arr), SQS_MAX_BATCH);
+    return cf_svc_json_items(body, "Messages", (void **)&l->items, &l->n, sizeof(*l->items), &cap,
+                             msg_parse, msg_release);
 }
 
 /* One call; *resp released by the caller. */
@@ -167,42 +134,40 @@ static int sqs_call(cf_aws *aws, const char *op, json_t *body, cf_aws_response *
     return rc;
 }
 
-int cf_sqs_get_queue_url(char **url_out, cf_aws *aws, const char *queue_name)
+/* One call that takes body (freed here) and, with out, answers the string member key (malloc'd
+ * into *out; its absence is CF_EPARSE). */
+static int sqs_call_str(cf_aws *aws, const char *op, json_t *body, const char *key, char **out)
 {
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    json_t *body = queue_name ? json_pack("{s:s}", "QueueName", queue_name) : NULL;
-    int rc = sqs_call(aws, "GetQueueUrl", body, &r);
+    int rc = sqs_call(aws, op, body, &r);
 
-    *url_out = NULL;
-    if (!rc) {
-        rc = j_str(r.json, "QueueUrl", url_out);
-        if (!rc && !*url_out)
-            rc = cf_error_set(CF_EPARSE, "sqs GetQueueUrl: no QueueUrl in the answer");
+    if (out)
+        *out = NULL;
+    if (!rc && out) {
+        rc = cf_svc_json_str(r.json, key, out);
+        if (!rc && !*out)
+            rc = cf_error_set(CF_EPARSE, "sqs %s: no %s in the answer", op, key);
     }
     json_decref(body);
     cf_aws_response_release(&r);
     return rc;
 }
 
+int cf_sqs_get_queue_url(char **url_out, cf_aws *aws, const char *queue_name)
+{
+    json_t *body = queue_name ? json_pack("{s:s}", "QueueName", queue_name) : NULL;
+
+    return sqs_call_str(aws, "GetQueueUrl", body, "QueueUrl", url_out);
+}
+
 int cf_sqs_send_message(char **message_id_out, cf_aws *aws, const char *queue_url,
                         const char *body_text)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
     json_t *body = (queue_url && body_text)
                        ? json_pack("{s:s, s:s}", "QueueUrl", queue_url, "MessageBody", body_text)
                        : NULL;
-    int rc = sqs_call(aws, "SendMessage", body, &r);
 
-    if (message_id_out)
-        *message_id_out = NULL;
-    if (!rc && message_id_out) {
-        rc = j_str(r.json, "MessageId", message_id_out);
-        if (!rc && !*message_id_out)
-            rc = cf_error_set(CF_EPARSE, "sqs SendMessage: no MessageId in the answer");
-    }
-    json_decref(body);
-    cf_aws_response_release(&r);
-    return rc;
+    return sqs_call_str(aws, "SendMessage", body, "MessageId", message_id_out);
 }
 
 int cf_sqs_receive_message(cf_sqs_message_list **out, cf_aws *aws, const char *queue_url,
@@ -224,14 +189,14 @@ int cf_sqs_receive_message(cf_sqs_message_list **out, cf_aws *aws, const char *q
                      "ApproximateReceiveCount", "SentTimestamp");
     if (body && visibility_timeout_s >= 0 &&
         json_object_set_new(body, "VisibilityTimeout", json_integer(visibility_timeout_s))) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     /* older servers read AttributeNames */
     if (body &&
         json_object_set_new(body, "AttributeNames",
                             json_pack("[s, s]", "ApproximateReceiveCount", "SentTimestamp"))) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     rc = sqs_call(aws, "ReceiveMessage", body, &r);
@@ -239,7 +204,7 @@ int cf_sqs_receive_message(cf_sqs_message_list **out, cf_aws *aws, const char *q
         goto cleanup;
     l = calloc(1, sizeof(*l));
     if (!l) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     rc = json_is_object(r.json) ? cf_sqs_parse_messages(l, r.json)
@@ -257,29 +222,21 @@ cleanup:
 
 int cf_sqs_delete_message(cf_aws *aws, const char *queue_url, const char *receipt_handle)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
     json_t *body = (queue_url && receipt_handle) ? json_pack("{s:s, s:s}", "QueueUrl", queue_url,
                                                              "ReceiptHandle", receipt_handle)
                                                  : NULL;
-    int rc = sqs_call(aws, "DeleteMessage", body, &r);
 
-    json_decref(body);
-    cf_aws_response_release(&r);
-    return rc;
+    return sqs_call_str(aws, "DeleteMessage", body, NULL, NULL);
 }
 
 int cf_sqs_change_message_visibility(cf_aws *aws, const char *queue_url, const char *receipt_handle,
                                      int visibility_timeout_s)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
     json_t *body =
         (queue_url && receipt_handle && visibility_timeout_s >= 0 && visibility_timeout_s <= 43200)
             ? json_pack("{s:s, s:s, s:i}", "QueueUrl", queue_url, "ReceiptHandle", receipt_handle,
                         "VisibilityTimeout", visibility_timeout_s)
             : NULL;
-    int rc = sqs_call(aws, "ChangeMessageVisibility", body, &r);
 
-    json_decref(body);
-    cf_aws_response_release(&r);
-    return rc;
+    return sqs_call_str(aws, "ChangeMessageVisibility", body, NULL, NULL);
 }
