@@ -497,8 +497,10 @@ struct proc_tables {
  * SLOT_ERRORS errors; a process with more (a million fds) waits until every earlier process is
  * committed and then writes straight into the tables while the committer waits for it, so
  * memory stays bounded whatever the host holds. */
-#define RING_SLOTS    8
-#define SLOT_BUFFERED (256 * 1024)
+#ifndef RING_SLOTS
+#define RING_SLOTS 64
+#endif
+#define SLOT_BUFFERED (64 * 1024)
 #define SLOT_ERRORS   32
 #define SLOT_OWNERS   4096
 #define MAX_WORKERS   16
@@ -525,7 +527,7 @@ struct proc_slot {
     struct slot_error err[SLOT_ERRORS];
     size_t nerr;
     struct slot_owner *owners;
-    size_t nowners;
+    size_t nowners, owners_cap;
     uint64_t netns;
     int64_t threads;
     /* a suspicious executable to copy into binaries/ */
@@ -631,13 +633,16 @@ static void sink_owner(struct proc_worker *w, uint64_t inode, int32_t fd)
         owner_put(w->c, inode, (int32_t)s->pid, fd);
         return;
     }
-    if (!s->owners) {
-        s->owners = malloc(SLOT_OWNERS * sizeof(*s->owners));
-        if (!s->owners) {
+    if (s->nowners == s->owners_cap) {
+        size_t ncap = s->owners_cap ? s->owners_cap * 2 : 16;
+        struct slot_owner *n = realloc(s->owners, ncap * sizeof(*n));
+        if (!n) {
             slot_go_direct(w);
             owner_put(w->c, inode, (int32_t)s->pid, fd);
             return;
         }
+        s->owners = n;
+        s->owners_cap = ncap;
     }
     s->owners[s->nowners].inode = inode;
     s->owners[s->nowners].fd = fd;
@@ -1124,6 +1129,14 @@ static void commit(struct cfa_ctx *c, struct proc_tables *t, struct proc_slot *s
         close(s->exe_fd);
     s->exe_fd = -1;
     s->copy = 0;
+    /* a slot keeps small buffers for the next process, not a huge record's */
+    if (s->pjw.cap > SLOT_BUFFERED)
+        cfa_jw_release(&s->pjw);
+    if (s->owners_cap > 256) {
+        free(s->owners);
+        s->owners = NULL;
+        s->owners_cap = 0;
+    }
 }
 
 static void *worker_main(void *arg)
