@@ -5,24 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/svc_internal.h"
 #include "common/cf_time.h"
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
-
-/* *out = copy of string member key; NULL when absent or not a string. */
-static int j_str(json_t *o, const char *key, char **out)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    *out = NULL;
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : oom();
-}
+static const cf_svc_cap ssm_cap = {"SSM", CF_SSM_MAX_ITEMS, "items"};
 
 /* A JSON-protocol timestamp: epoch seconds (number), or a string kept as sent. */
 static int j_time(json_t *o, const char *key, char **out)
@@ -33,7 +19,7 @@ static int j_time(json_t *o, const char *key, char **out)
 
     *out = NULL;
     if (json_is_string(v))
-        return j_str(o, key, out);
+        return cf_svc_json_str(o, key, out);
     if (!json_is_number(v))
         return 0;
     d = json_number_value(v);
@@ -41,7 +27,7 @@ static int j_time(json_t *o, const char *key, char **out)
         return cf_error_set(CF_EPARSE, "SSM response: %s out of range", key);
     cf_time_format((int64_t)(d * 1e9), buf);
     *out = strdup(buf);
-    return *out ? 0 : oom();
+    return *out ? 0 : cf_svc_oom();
 }
 
 static int j_int(json_t *o, const char *key, int *out)
@@ -58,26 +44,12 @@ static int j_int(json_t *o, const char *key, int *out)
     return 0;
 }
 
-static int j_grow(void **items, size_t n_old, size_t add, size_t sz)
-{
-    void *p;
-
-    if (add == 0)
-        return 0;
-    if (add > CF_SSM_MAX_ITEMS || n_old > CF_SSM_MAX_ITEMS - add)
-        return cf_error_set(CF_ETOOBIG, "SSM response: more than %d items", CF_SSM_MAX_ITEMS);
-    p = realloc(*items, (n_old + add) * sz);
-    if (!p)
-        return oom();
-    memset((char *)p + n_old * sz, 0, add * sz);
-    *items = p;
-    return 0;
-}
-
 /* ---- invocations ---------------------------------------------------------------------------- */
 
-static void inv_release(cf_ssm_invocation *v)
+static void inv_release(void *elem)
 {
+    cf_ssm_invocation *v = elem;
+
     free(v->command_id);
     free(v->instance_id);
     free(v->status);
@@ -123,35 +95,36 @@ int cf_ssm_status_is_terminal(const char *s)
 }
 
 /* Fields common to GetCommandInvocation and ListCommandInvocations items. */
-static int inv_parse(json_t *o, cf_ssm_invocation *v)
+static int inv_parse(json_t *o, void *elem)
 {
+    cf_ssm_invocation *v = elem;
     int rc;
 
     if (!json_is_object(o))
         return cf_error_set(CF_EPARSE, "SSM response: invocation is not an object");
-    rc = j_str(o, "CommandId", &v->command_id);
+    rc = cf_svc_json_str(o, "CommandId", &v->command_id);
     if (!rc)
-        rc = j_str(o, "InstanceId", &v->instance_id);
+        rc = cf_svc_json_str(o, "InstanceId", &v->instance_id);
     if (!rc && (!v->command_id || !v->instance_id))
         rc = cf_error_set(CF_EPARSE, "SSM response: invocation without CommandId/InstanceId");
     if (!rc)
-        rc = j_str(o, "Status", &v->status);
+        rc = cf_svc_json_str(o, "Status", &v->status);
     if (!rc)
-        rc = j_str(o, "StatusDetails", &v->status_details);
+        rc = cf_svc_json_str(o, "StatusDetails", &v->status_details);
     if (!rc)
-        rc = j_str(o, "DocumentName", &v->document_name);
+        rc = cf_svc_json_str(o, "DocumentName", &v->document_name);
     if (!rc)
-        rc = j_str(o, "Comment", &v->comment);
+        rc = cf_svc_json_str(o, "Comment", &v->comment);
     if (!rc)
-        rc = j_str(o, "PluginName", &v->plugin_name);
+        rc = cf_svc_json_str(o, "PluginName", &v->plugin_name);
     if (!rc)
-        rc = j_str(o, "StandardOutputContent", &v->stdout_content);
+        rc = cf_svc_json_str(o, "StandardOutputContent", &v->stdout_content);
     if (!rc)
-        rc = j_str(o, "StandardErrorContent", &v->stderr_content);
+        rc = cf_svc_json_str(o, "StandardErrorContent", &v->stderr_content);
     if (!rc)
-        rc = j_str(o, "StandardOutputUrl", &v->stdout_url);
+        rc = cf_svc_json_str(o, "StandardOutputUrl", &v->stdout_url);
     if (!rc)
-        rc = j_str(o, "StandardErrorUrl", &v->stderr_url);
+        rc = cf_svc_json_str(o, "StandardErrorUrl", &v->stderr_url);
     if (!rc)
         rc = j_time(o, "RequestedDateTime", &v->requested_time);
     if (!rc)
@@ -165,15 +138,15 @@ static int inv_parse(json_t *o, cf_ssm_invocation *v)
         json_t *pl = json_array_get(json_object_get(o, "CommandPlugins"), 0);
         if (json_is_object(pl)) {
             if (!v->plugin_name)
-                rc = j_str(pl, "Name", &v->plugin_name);
+                rc = cf_svc_json_str(pl, "Name", &v->plugin_name);
             if (!rc && v->response_code < 0)
                 rc = j_int(pl, "ResponseCode", &v->response_code);
             if (!rc && !v->stdout_content)
-                rc = j_str(pl, "Output", &v->stdout_content);
+                rc = cf_svc_json_str(pl, "Output", &v->stdout_content);
             if (!rc && !v->stdout_url)
-                rc = j_str(pl, "StandardOutputUrl", &v->stdout_url);
+                rc = cf_svc_json_str(pl, "StandardOutputUrl", &v->stdout_url);
             if (!rc && !v->stderr_url)
-                rc = j_str(pl, "StandardErrorUrl", &v->stderr_url);
+                rc = cf_svc_json_str(pl, "StandardErrorUrl", &v->stderr_url);
             if (!rc && !v->start_time)
                 rc = j_time(pl, "ResponseStartDateTime", &v->start_time);
             if (!rc && !v->end_time)
@@ -186,7 +159,7 @@ static int inv_parse(json_t *o, cf_ssm_invocation *v)
 int cf_ssm_parse_invocation(cf_ssm_invocation **out, json_t *body)
 {
     cf_ssm_invocation *v = calloc(1, sizeof(*v));
-    int rc = v ? inv_parse(body, v) : oom();
+    int rc = v ? inv_parse(body, v) : cf_svc_oom();
 
     *out = NULL;
     if (rc) {
@@ -199,34 +172,16 @@ int cf_ssm_parse_invocation(cf_ssm_invocation **out, json_t *body)
 
 int cf_ssm_parse_invocations(cf_ssm_invocation_list *l, json_t *body)
 {
-    json_t *arr = json_object_get(body, "CommandInvocations"), *it;
-    size_t i;
-    int rc;
-
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return cf_error_set(CF_EPARSE, "SSM response: CommandInvocations is not a list");
-    rc = j_grow((void **)&l->items, l->n, json_array_size(arr), sizeof(*l->items));
-    if (rc)
-        return rc;
-    json_array_foreach(arr, i, it)
-    {
-        rc = inv_parse(it, &l->items[l->n]);
-        if (rc) {
-            inv_release(&l->items[l->n]);
-            memset(&l->items[l->n], 0, sizeof(l->items[0]));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+    return cf_svc_json_items(body, "CommandInvocations", (void **)&l->items, &l->n,
+                             sizeof(*l->items), &ssm_cap, inv_parse, inv_release);
 }
 
 /* ---- instance information ------------------------------------------------------------------- */
 
-static void info_release(cf_ssm_instance_info *x)
+static void info_release(void *elem)
 {
+    cf_ssm_instance_info *x = elem;
+
     free(x->instance_id);
     free(x->ping_status);
     free(x->last_ping);
@@ -249,60 +204,41 @@ void cf_ssm_instance_info_list_free(cf_ssm_instance_info_list *l)
     free(l);
 }
 
-static int info_parse(json_t *o, cf_ssm_instance_info *x)
+static int info_parse(json_t *o, void *elem)
 {
+    cf_ssm_instance_info *x = elem;
     int rc;
 
     if (!json_is_object(o))
         return cf_error_set(CF_EPARSE, "SSM response: instance information is not an object");
-    rc = j_str(o, "InstanceId", &x->instance_id);
+    rc = cf_svc_json_str(o, "InstanceId", &x->instance_id);
     if (!rc && !x->instance_id)
         rc = cf_error_set(CF_EPARSE, "SSM response: instance information without InstanceId");
     if (!rc)
-        rc = j_str(o, "PingStatus", &x->ping_status);
+        rc = cf_svc_json_str(o, "PingStatus", &x->ping_status);
     if (!rc)
         rc = j_time(o, "LastPingDateTime", &x->last_ping);
     if (!rc)
-        rc = j_str(o, "AgentVersion", &x->agent_version);
+        rc = cf_svc_json_str(o, "AgentVersion", &x->agent_version);
     if (!rc)
-        rc = j_str(o, "PlatformType", &x->platform_type);
+        rc = cf_svc_json_str(o, "PlatformType", &x->platform_type);
     if (!rc)
-        rc = j_str(o, "PlatformName", &x->platform_name);
+        rc = cf_svc_json_str(o, "PlatformName", &x->platform_name);
     if (!rc)
-        rc = j_str(o, "PlatformVersion", &x->platform_version);
+        rc = cf_svc_json_str(o, "PlatformVersion", &x->platform_version);
     if (!rc)
-        rc = j_str(o, "IPAddress", &x->ip_address);
+        rc = cf_svc_json_str(o, "IPAddress", &x->ip_address);
     if (!rc)
-        rc = j_str(o, "ComputerName", &x->computer_name);
+        rc = cf_svc_json_str(o, "ComputerName", &x->computer_name);
     if (!rc)
-        rc = j_str(o, "ResourceType", &x->resource_type);
+        rc = cf_svc_json_str(o, "ResourceType", &x->resource_type);
     return rc;
 }
 
 int cf_ssm_parse_instance_information(cf_ssm_instance_info_list *l, json_t *body)
 {
-    json_t *arr = json_object_get(body, "InstanceInformationList"), *it;
-    size_t i;
-    int rc;
-
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return cf_error_set(CF_EPARSE, "SSM response: InstanceInformationList is not a list");
-    rc = j_grow((void **)&l->items, l->n, json_array_size(arr), sizeof(*l->items));
-    if (rc)
-        return rc;
-    json_array_foreach(arr, i, it)
-    {
-        rc = info_parse(it, &l->items[l->n]);
-        if (rc) {
-            info_release(&l->items[l->n]);
-            memset(&l->items[l->n], 0, sizeof(l->items[0]));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+    return cf_svc_json_items(body, "InstanceInformationList", (void **)&l->items, &l->n,
+                             sizeof(*l->items), &ssm_cap, info_parse, info_release);
 }
 
 /* ---- calls ---------------------------------------------------------------------------------- */
@@ -348,7 +284,7 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
     body = json_object();
     params = json_object();
     if (!body || !params) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (json_object_set_new(body, "InstanceIds", str_array(s->instance_ids, s->n_instance_ids)) ||
@@ -364,7 +300,7 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
         snprintf(num, sizeof(num), "%d", s->execution_timeout_s);
         if (!t || json_array_append_new(t, json_string(num)) ||
             json_object_set_new(params, "executionTimeout", t)) {
-            rc = oom();
+            rc = cf_svc_oom();
             goto cleanup;
         }
     }
@@ -393,7 +329,7 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
     if (command_id_out) {
         *command_id_out = strdup(id);
         if (!*command_id_out)
-            rc = oom();
+            rc = cf_svc_oom();
     }
 cleanup:
     json_decref(params);
@@ -431,19 +367,13 @@ cleanup:
     return rc;
 }
 
-typedef int (*json_parse_fn)(void *list, json_t *body);
-typedef struct page_ctx {
-    void *list;
-    json_parse_fn parse;
-} page_ctx;
-
-static int page_cb(void *ctx, const cf_aws_response *page)
+/* Every page of a paginated call, parsed into list. */
+static int ssm_pages(cf_aws *aws, const char *op, json_t *body, void *list,
+                     int (*parse)(void *list, json_t *body))
 {
-    page_ctx *c = ctx;
+    cf_svc_pages pages = {"SSM", list, NULL, parse};
 
-    if (!json_is_object(page->json))
-        return cf_error_set(CF_EPARSE, "SSM response: body is not a JSON object");
-    return c->parse(c->list, page->json);
+    return cf_svc_json_pages(aws, &cf_aws_svc_ssm, "ssm", op, body, cf_svc_page, &pages);
 }
 
 static int inv_parse_v(void *l, json_t *b)
@@ -456,13 +386,12 @@ int cf_ssm_list_command_invocations(cf_ssm_invocation_list **out, cf_aws *aws,
 {
     cf_ssm_invocation_list *l = NULL;
     json_t *body = json_object();
-    page_ctx ctx;
     int rc = 0;
 
     *out = NULL;
     l = calloc(1, sizeof(*l));
     if (!l || !body) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (json_object_set_new(body, "Details", json_true()) ||
@@ -471,15 +400,9 @@ int cf_ssm_list_command_invocations(cf_ssm_invocation_list **out, cf_aws *aws,
         rc = cf_error_set(CF_EINVAL, "ssm ListCommandInvocations: bad ids");
         goto cleanup;
     }
-    ctx.list = l;
-    ctx.parse = inv_parse_v;
-    rc = cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "ListCommandInvocations", body, "NextToken",
-                              "NextToken", 0, page_cb, &ctx);
-    if (rc < 0) {
-        cf_error_wrap("ssm ListCommandInvocations");
+    rc = ssm_pages(aws, "ListCommandInvocations", body, l, inv_parse_v);
+    if (rc)
         goto cleanup;
-    }
-    rc = 0;
     *out = l;
     l = NULL;
 cleanup:
@@ -498,13 +421,12 @@ int cf_ssm_describe_instance_information(cf_ssm_instance_info_list **out, cf_aws
 {
     cf_ssm_instance_info_list *l = NULL;
     json_t *body = json_object(), *filters = NULL;
-    page_ctx ctx;
     int rc = 0;
 
     *out = NULL;
     l = calloc(1, sizeof(*l));
     if (!l || !body) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (n_ids) {
@@ -515,15 +437,9 @@ int cf_ssm_describe_instance_information(cf_ssm_instance_info_list **out, cf_aws
             goto cleanup;
         }
     }
-    ctx.list = l;
-    ctx.parse = info_parse_v;
-    rc = cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "DescribeInstanceInformation", body,
-                              "NextToken", "NextToken", 0, page_cb, &ctx);
-    if (rc < 0) {
-        cf_error_wrap("ssm DescribeInstanceInformation");
+    rc = ssm_pages(aws, "DescribeInstanceInformation", body, l, info_parse_v);
+    if (rc)
         goto cleanup;
-    }
-    rc = 0;
     *out = l;
     l = NULL;
 cleanup:
@@ -535,8 +451,10 @@ cleanup:
 
 /* ---- ListCommands --------------------------------------------------------------------------- */
 
-static void cmd_release(cf_ssm_command *c)
+static void cmd_release(void *elem)
 {
+    cf_ssm_command *c = elem;
+
     free(c->command_id);
     free(c->document_name);
     free(c->comment);
@@ -560,36 +478,38 @@ void cf_ssm_command_list_free(cf_ssm_command_list *l)
     free(l);
 }
 
-static int cmd_parse(json_t *o, cf_ssm_command *c)
+static int cmd_parse(json_t *o, void *elem)
 {
+    cf_ssm_command *c = elem;
     json_t *ids, *v;
     size_t i;
     int rc;
 
     if (!json_is_object(o))
         return cf_error_set(CF_EPARSE, "SSM response: command is not an object");
-    rc = j_str(o, "CommandId", &c->command_id);
+    rc = cf_svc_json_str(o, "CommandId", &c->command_id);
     if (!rc && !c->command_id)
         rc = cf_error_set(CF_EPARSE, "SSM response: command without CommandId");
     if (!rc)
-        rc = j_str(o, "DocumentName", &c->document_name);
+        rc = cf_svc_json_str(o, "DocumentName", &c->document_name);
     if (!rc)
-        rc = j_str(o, "Comment", &c->comment);
+        rc = cf_svc_json_str(o, "Comment", &c->comment);
     if (!rc)
-        rc = j_str(o, "Status", &c->status);
+        rc = cf_svc_json_str(o, "Status", &c->status);
     if (!rc)
-        rc = j_str(o, "StatusDetails", &c->status_details);
+        rc = cf_svc_json_str(o, "StatusDetails", &c->status_details);
     if (!rc)
         rc = j_time(o, "RequestedDateTime", &c->requested_time);
     if (!rc)
-        rc = j_str(o, "OutputS3BucketName", &c->output_s3_bucket);
+        rc = cf_svc_json_str(o, "OutputS3BucketName", &c->output_s3_bucket);
     if (!rc)
-        rc = j_str(o, "OutputS3KeyPrefix", &c->output_s3_prefix);
+        rc = cf_svc_json_str(o, "OutputS3KeyPrefix", &c->output_s3_prefix);
     if (!rc)
         rc = j_int(o, "TimeoutSeconds", &c->timeout_s);
     ids = json_object_get(o, "InstanceIds");
     if (!rc && json_is_array(ids)) {
-        rc = j_grow((void **)&c->instance_ids, 0, json_array_size(ids), sizeof(char *));
+        rc = cf_svc_grow((void **)&c->instance_ids, 0, json_array_size(ids), sizeof(char *),
+                         &ssm_cap);
         json_array_foreach(ids, i, v)
         {
             if (rc)
@@ -598,7 +518,7 @@ static int cmd_parse(json_t *o, cf_ssm_command *c)
                 continue; /* wrong-typed optional values are absent */
             c->instance_ids[c->n_instance_ids] = strdup(json_string_value(v));
             if (!c->instance_ids[c->n_instance_ids])
-                rc = oom();
+                rc = cf_svc_oom();
             else
                 c->n_instance_ids++;
         }
@@ -608,28 +528,8 @@ static int cmd_parse(json_t *o, cf_ssm_command *c)
 
 int cf_ssm_parse_commands(cf_ssm_command_list *l, json_t *body)
 {
-    json_t *arr = json_object_get(body, "Commands"), *it;
-    size_t i;
-    int rc;
-
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return cf_error_set(CF_EPARSE, "SSM response: Commands is not a list");
-    rc = j_grow((void **)&l->items, l->n, json_array_size(arr), sizeof(*l->items));
-    if (rc)
-        return rc;
-    json_array_foreach(arr, i, it)
-    {
-        rc = cmd_parse(it, &l->items[l->n]);
-        if (rc) {
-            cmd_release(&l->items[l->n]);
-            memset(&l->items[l->n], 0, sizeof(l->items[0]));
-            return rc;
-        }
-        l->n++;
-    }
-    return 0;
+    return cf_svc_json_items(body, "Commands", (void **)&l->items, &l->n, sizeof(*l->items),
+                             &ssm_cap, cmd_parse, cmd_release);
 }
 
 static int cmd_parse_v(void *l, json_t *b)
@@ -642,13 +542,12 @@ int cf_ssm_list_commands(cf_ssm_command_list **out, cf_aws *aws, const char *com
 {
     cf_ssm_command_list *l = NULL;
     json_t *body = json_object();
-    page_ctx ctx;
     int rc = 0;
 
     *out = NULL;
     l = calloc(1, sizeof(*l));
     if (!l || !body) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if (json_object_set_new(body, "MaxResults", json_integer(50)) ||
@@ -657,15 +556,9 @@ int cf_ssm_list_commands(cf_ssm_command_list **out, cf_aws *aws, const char *com
         rc = cf_error_set(CF_EINVAL, "ssm ListCommands: bad ids");
         goto cleanup;
     }
-    ctx.list = l;
-    ctx.parse = cmd_parse_v;
-    rc = cf_aws_json_paginate(aws, &cf_aws_svc_ssm, "ListCommands", body, "NextToken", "NextToken",
-                              0, page_cb, &ctx);
-    if (rc < 0) {
-        cf_error_wrap("ssm ListCommands");
+    rc = ssm_pages(aws, "ListCommands", body, l, cmd_parse_v);
+    if (rc)
         goto cleanup;
-    }
-    rc = 0;
     *out = l;
     l = NULL;
 cleanup:
