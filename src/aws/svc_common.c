@@ -138,6 +138,13 @@ int cf_svc_json_str(json_t *o, const char *key, char **out)
 
 /* ---- lists ----------------------------------------------------------------------------------- */
 
+void cf_svc_items_free(void *items, size_t n, size_t sz, cf_svc_release_fn release)
+{
+    for (size_t i = 0; items && i < n; i++)
+        release((char *)items + i * sz);
+    free(items);
+}
+
 /* After parsing one element: counts it, or (rc != 0) releases and zeroes it and returns rc. */
 static int item_done(int rc, void *elem, size_t sz, size_t *n, cf_svc_release_fn release)
 {

@@ -54,6 +54,9 @@ typedef int (*cf_svc_xml_item_fn)(xmlNode *it, void *elem);
 typedef int (*cf_svc_json_item_fn)(json_t *it, void *elem);
 typedef void (*cf_svc_release_fn)(void *elem);
 
+/* Releases n elements of size sz with release, then frees the array (NULL is fine). */
+void cf_svc_items_free(void *items, size_t n, size_t sz, cf_svc_release_fn release);
+
 /* Appends one element per child `name` of set to *items / *n (element size sz, within cap).
  * parse fills a zeroed element; when it fails, the element is released, zeroed and not counted,
  * and its error returned. */
