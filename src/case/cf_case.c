@@ -14,6 +14,9 @@ struct cf_case {
 };
 
 static const char *const core_schema =
+    /* 16 KiB pages (only takes effect when the file is created): a quarter of the page writes of
+     * the default 4 KiB for the analysis's bulk loads (millions of log rows) */
+    "PRAGMA page_size=16384;"
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA foreign_keys=ON;"
