@@ -29,11 +29,8 @@ static void inst_release(void *elem)
 
 void cf_asg_instance_list_free(cf_asg_instance_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        inst_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), inst_release);
     free(l);
 }
 
@@ -117,11 +114,8 @@ static void act_release(void *elem)
 
 void cf_asg_activity_list_free(cf_asg_activity_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        act_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), act_release);
     free(l);
 }
 
