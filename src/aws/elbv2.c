@@ -41,11 +41,8 @@ static void tg_release(void *elem)
 
 void cf_elbv2_tg_list_free(cf_elbv2_tg_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        tg_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), tg_release);
     free(l);
 }
 
@@ -137,11 +134,8 @@ static void th_release(void *elem)
 
 void cf_elbv2_health_list_free(cf_elbv2_health_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        th_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), th_release);
     free(l);
 }
 
