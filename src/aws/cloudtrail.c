@@ -31,11 +31,8 @@ static void event_release(void *elem)
 
 void cf_cloudtrail_event_list_free(cf_cloudtrail_event_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        event_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), event_release);
     free(l);
 }
 
