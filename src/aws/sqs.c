@@ -43,11 +43,8 @@ static void msg_release(void *elem)
 
 void cf_sqs_message_list_free(cf_sqs_message_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        msg_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), msg_release);
     free(l);
 }
 
