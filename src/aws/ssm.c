@@ -76,11 +76,8 @@ void cf_ssm_invocation_free(cf_ssm_invocation *inv)
 
 void cf_ssm_invocation_list_free(cf_ssm_invocation_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        inv_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), inv_release);
     free(l);
 }
 
@@ -196,11 +193,8 @@ static void info_release(void *elem)
 
 void cf_ssm_instance_info_list_free(cf_ssm_instance_info_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        info_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), info_release);
     free(l);
 }
 
@@ -470,11 +464,8 @@ static void cmd_release(void *elem)
 
 void cf_ssm_command_list_free(cf_ssm_command_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        cmd_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), cmd_release);
     free(l);
 }
 
