@@ -11,13 +11,15 @@
 
 static const cf_svc_cap ebs_cap = {"EBS", CF_EBS_MAX_BLOCKS, "blocks"};
 
+static void block_release(void *elem)
+{
+    free(((cf_ebs_block *)elem)->token);
+}
+
 void cf_ebs_block_list_free(cf_ebs_block_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        free(l->items[i].token);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), block_release);
     free(l);
 }
 
@@ -66,11 +68,6 @@ static int block_parse(json_t *it, void *elem)
     b->index = index;
     b->token = strdup(tok);
     return b->token ? 0 : cf_svc_oom();
-}
-
-static void block_release(void *elem)
-{
-    free(((cf_ebs_block *)elem)->token);
 }
 
 int cf_ebs_parse_blocks(cf_ebs_block_list *l, json_t *body, const char **next_token)
