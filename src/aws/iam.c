@@ -4,20 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
+#include "aws/svc_internal.h"
+
+static const cf_svc_cap iam_roles_cap = {"IAM", 1000, "roles"};
 
 static int x_str(xmlNode *n, const char *path, char **out)
 {
-    const char *t = cf_xml_text(n, path);
-
-    *out = NULL;
-    if (!t)
-        return 0;
-    *out = strdup(t);
-    return *out ? 0 : oom();
+    return cf_svc_xml_str(n, path, 0, out);
 }
 
 int cf_iam_put_role_policy(cf_aws *aws, const char *role, const char *policy_name,
@@ -46,6 +39,32 @@ cleanup:
     return rc;
 }
 
+static void role_release(void *elem)
+{
+    cf_iam_role *r = elem;
+
+    free(r->name);
+    free(r->id);
+    free(r->arn);
+    free(r->path);
+}
+
+static int role_parse(xmlNode *it, void *elem)
+{
+    cf_iam_role *r = elem;
+    int rc = x_str(it, "RoleName", &r->name);
+
+    if (!rc)
+        rc = x_str(it, "RoleId", &r->id);
+    if (!rc)
+        rc = x_str(it, "Arn", &r->arn);
+    if (!rc)
+        rc = x_str(it, "Path", &r->path);
+    if (!rc && !r->name)
+        rc = cf_error_set(CF_EPARSE, "IAM response: role without RoleName");
+    return rc;
+}
+
 void cf_iam_instance_profile_free(cf_iam_instance_profile *p)
 {
     if (!p)
@@ -55,13 +74,7 @@ void cf_iam_instance_profile_free(cf_iam_instance_profile *p)
     free(p->arn);
     free(p->path);
     free(p->create_date);
-    for (size_t i = 0; i < p->n_roles; i++) {
-        free(p->roles[i].name);
-        free(p->roles[i].id);
-        free(p->roles[i].arn);
-        free(p->roles[i].path);
-    }
-    free(p->roles);
+    cf_svc_items_free(p->roles, p->n_roles, sizeof(*p->roles), role_release);
     free(p);
 }
 
@@ -69,9 +82,8 @@ int cf_iam_parse_instance_profile(cf_iam_instance_profile **out, xmlDoc *doc)
 {
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     xmlNode *ip = cf_xml_path(root, "GetInstanceProfileResult/InstanceProfile");
-    xmlNode *roles = cf_xml_child(ip, "Roles"), *it;
+    xmlNode *roles = cf_xml_child(ip, "Roles");
     cf_iam_instance_profile *p = NULL;
-    size_t cnt = 0;
     int rc = 0;
 
     *out = NULL;
@@ -81,7 +93,7 @@ int cf_iam_parse_instance_profile(cf_iam_instance_profile **out, xmlDoc *doc)
     }
     p = calloc(1, sizeof(*p));
     if (!p) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     rc = x_str(ip, "InstanceProfileName", &p->name);
@@ -97,34 +109,10 @@ int cf_iam_parse_instance_profile(cf_iam_instance_profile **out, xmlDoc *doc)
         rc = cf_error_set(CF_EPARSE, "IAM response: instance profile without name or ARN");
     if (rc)
         goto cleanup;
-    CF_XML_FOREACH(it, roles, "member")
-    cnt++;
-    if (cnt > 1000) {
-        rc = cf_error_set(CF_ETOOBIG, "IAM response: too many roles");
+    rc = cf_svc_xml_items(roles, "member", (void **)&p->roles, &p->n_roles, sizeof(*p->roles),
+                          &iam_roles_cap, role_parse, role_release);
+    if (rc)
         goto cleanup;
-    }
-    if (cnt) {
-        p->roles = calloc(cnt, sizeof(*p->roles));
-        if (!p->roles) {
-            rc = oom();
-            goto cleanup;
-        }
-    }
-    CF_XML_FOREACH(it, roles, "member")
-    {
-        cf_iam_role *r = &p->roles[p->n_roles++];
-        rc = x_str(it, "RoleName", &r->name);
-        if (!rc)
-            rc = x_str(it, "RoleId", &r->id);
-        if (!rc)
-            rc = x_str(it, "Arn", &r->arn);
-        if (!rc)
-            rc = x_str(it, "Path", &r->path);
-        if (!rc && !r->name)
-            rc = cf_error_set(CF_EPARSE, "IAM response: role without RoleName");
-        if (rc)
-            goto cleanup;
-    }
     *out = p;
     p = NULL;
 cleanup:
