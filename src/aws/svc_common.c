@@ -136,6 +136,31 @@ int cf_svc_json_str(json_t *o, const char *key, char **out)
     return *out ? 0 : cf_svc_oom();
 }
 
+json_t *cf_svc_json_strings(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < n; i++) {
+        if (!v || !v[i] || json_array_append_new(a, json_string(v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+int cf_svc_json_answer(json_t *v, const char *call, const char *op, const char *what, char **out)
+{
+    const char *s = json_string_value(v);
+
+    if (!s)
+        return cf_error_set(CF_EPARSE, "%s %s: no %s in the answer", call, op, what);
+    if (!out)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : cf_svc_oom();
+}
+
 /* ---- lists ----------------------------------------------------------------------------------- */
 
 void cf_svc_items_free(void *items, size_t n, size_t sz, cf_svc_release_fn release)

@@ -48,6 +48,15 @@ int cf_svc_xml_bool(xmlNode *n, const char *path, int *out);
 /* *out = malloc'd copy of string member key; NULL when absent or not a string. */
 int cf_svc_json_str(json_t *o, const char *key, char **out);
 
+/* A JSON array of copies of v[0..n) (n may be 0); NULL when out of memory or v / a value is NULL
+ * or not UTF-8. */
+json_t *cf_svc_json_strings(const char *const *v, size_t n);
+
+/* The string v an answer must carry (e.g. json_object_get(r.json, "MessageId")): CF_EPARSE
+ * "<call> <op>: no <what> in the answer" when v is not a string; with out, *out = a malloc'd
+ * copy. */
+int cf_svc_json_answer(json_t *v, const char *call, const char *op, const char *what, char **out);
+
 /* ---- lists ----------------------------------------------------------------------------------- */
 
 typedef int (*cf_svc_xml_item_fn)(xmlNode *it, void *elem);
