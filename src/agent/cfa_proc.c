@@ -1,6 +1,8 @@
 /* processes, open_files, process_maps, binaries/ and hidden-process detection. */
 #include "cfa_collect.h"
 
+#define MAX_PROBE_THREADS 16
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -175,7 +177,7 @@ static uint32_t pid_max(struct cfa_ctx *c)
  * (threads also answer to kill() and have /proc/<tid>, but are never listed) that already
  * existed when the listing was taken. Live, kill(pid, 0) is the probe (EPERM also means it
  * exists); CFA_PROBE_FULL also stats /proc/<pid>, in case kill() is hooked too. */
-static int probe_pid(struct cfa_ctx *c, uint32_t pid, double listed_at)
+static int probe_pid(struct cfa_ctx *c, struct cfa_rbuf *rb, uint32_t pid, double listed_at)
 {
     char path[4096];
     struct cfa_status st;
@@ -195,21 +197,98 @@ static int probe_pid(struct cfa_ctx *c, uint32_t pid, double listed_at)
     }
     if (cfa_path(c, path, sizeof(path), "/proc/%u/status", pid) < 0)
         return 0;
-    rc = cfa_slurp(path, &c->rb, 64 * 1024);
+    rc = cfa_slurp(path, rb, 64 * 1024);
     if (rc < 0)
         return rc == -ENOENT || rc == -ESRCH ? 0 : 1;
-    if (cfa_parse_status(c->rb.p, c->rb.len, &st) == 0 && st.have_tgid && st.tgid != (int64_t)pid)
+    if (cfa_parse_status(rb->p, rb->len, &st) == 0 && st.have_tgid && st.tgid != (int64_t)pid)
         return 0; /* a thread */
     if (c->live && listed_at > 0) {
         /* started after the listing: new, not hidden (or already gone) */
         if (cfa_path(c, path, sizeof(path), "/proc/%u/stat", pid) < 0 ||
-            cfa_slurp(path, &c->rb, 64 * 1024) < 0)
+            cfa_slurp(path, rb, 64 * 1024) < 0)
             return 0;
-        if (cfa_parse_stat(c->rb.p, c->rb.len, &ps) == 0 &&
+        if (cfa_parse_stat(rb->p, rb->len, &ps) == 0 &&
             (double)ps.starttime / (double)c->clk_tck >= listed_at - 0.05)
             return 0;
     }
     return 1;
+}
+
+/* The pid-space probe, split into contiguous ranges across the walk's threads. */
+struct probe_part {
+    struct cfa_ctx *c;
+    const uint32_t *pids;
+    size_t npids;
+    uint32_t lo, hi; /* [lo, hi) */
+    double listed_at;
+    uint32_t *cand;
+    size_t ncand, candcap;
+};
+
+static int push_pid(uint32_t **pids, size_t *n, size_t *cap, uint32_t pid);
+
+static void *probe_range(void *arg)
+{
+    struct probe_part *p = arg;
+    struct cfa_rbuf rb = {0};
+    uint32_t pid;
+    for (pid = p->lo; pid < p->hi; pid++)
+        if (!pid_listed(p->pids, p->npids, pid) && probe_pid(p->c, &rb, pid, p->listed_at))
+            if (push_pid(&p->cand, &p->ncand, &p->candcap, pid) < 0)
+                break;
+    cfa_rbuf_release(&rb);
+    return NULL;
+}
+
+/* Pids in [1, limit) that answer the probe and are not listed, ascending, into *cand. */
+static void probe_space(struct cfa_ctx *c, const uint32_t *pids, size_t npids, uint32_t limit,
+                        double listed_at, uint32_t **cand, size_t *ncand)
+{
+    struct probe_part part[MAX_PROBE_THREADS];
+    pthread_t tid[MAX_PROBE_THREADS];
+    int started[MAX_PROBE_THREADS] = {0};
+    size_t nt = c->threads > 0 ? (size_t)c->threads : 1, i, cap = 0;
+    uint32_t step;
+    if (nt > MAX_PROBE_THREADS)
+        nt = MAX_PROBE_THREADS;
+    if (limit < 2) {
+        *cand = NULL;
+        *ncand = 0;
+        return;
+    }
+    step = (limit - 1) / (uint32_t)nt + 1;
+    memset(part, 0, sizeof(part));
+    for (i = 0; i < nt; i++) {
+        part[i].c = c;
+        part[i].pids = pids;
+        part[i].npids = npids;
+        part[i].listed_at = listed_at;
+        part[i].lo = 1 + (uint32_t)i * step;
+        part[i].hi = i + 1 == nt ? limit : 1 + (uint32_t)(i + 1) * step;
+        if (part[i].lo > limit)
+            part[i].lo = limit;
+        if (part[i].hi > limit)
+            part[i].hi = limit;
+        /* the calling thread takes the first range */
+        if (i > 0 && pthread_create(&tid[i], NULL, probe_range, &part[i]) == 0)
+            started[i] = 1;
+    }
+    probe_range(&part[0]);
+    for (i = 1; i < nt; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            probe_range(&part[i]); /* no thread: probe that range here */
+    }
+    *cand = NULL;
+    *ncand = 0;
+    for (i = 0; i < nt; i++) {
+        size_t k;
+        for (k = 0; k < part[i].ncand; k++)
+            if (push_pid(cand, ncand, &cap, part[i].cand[k]) < 0)
+                break;
+        free(part[i].cand);
+    }
 }
 
 /* The kernel's count of tasks (threads) from /proc/loadavg ("1/234": running/total), or -1. */
@@ -1120,7 +1199,10 @@ static void commit(struct cfa_ctx *c, struct proc_tables *t, struct proc_slot *s
     slot_flush_owners(c, s);
     slot_flush_rows(t, s);
     cfa_table_emit(&t->processes, &s->pjw, src);
-    c->threads_listed += s->threads;
+    /* the agent counts itself with its walk's workers, which are gone when the kernel's
+     * count is read after the walk: count its main thread only */
+    c->threads_listed +=
+        c->live && s->pid == (uint32_t)c->self_pid && s->threads > 1 ? 1 : s->threads;
     if (s->netns)
         note_netns(c, s->netns, s->pid);
     if (s->copy)
@@ -1296,7 +1378,7 @@ oom:
 int cfa_collect_processes(struct cfa_ctx *c)
 {
     struct proc_tables t;
-    uint32_t *pids = NULL, limit, pid;
+    uint32_t *pids = NULL, limit;
     size_t npids = 0, i;
     int opened = 0, rc = 0;
     double listed_at;
@@ -1322,14 +1404,11 @@ int cfa_collect_processes(struct cfa_ctx *c)
         c->probe_done = "skipped";
     } else if (c->probe != CFA_PROBE_NONE) {
         uint32_t *cand = NULL, *again = NULL;
-        size_t ncand = 0, candcap = 0, nagain = 0, nhidden;
+        size_t ncand = 0, nagain = 0, nhidden;
         limit = probe_limit(c, pids, npids);
         c->probe_done = c->probe == CFA_PROBE_FULL ? "full" : "auto";
         c->probe_limit = limit;
-        for (pid = 1; pid < limit; pid++)
-            if (!pid_listed(pids, npids, pid) && probe_pid(c, pid, listed_at))
-                if (push_pid(&cand, &ncand, &candcap, pid) < 0)
-                    break;
+        probe_space(c, pids, npids, limit, listed_at, &cand, &ncand);
         /* a process started after the first listing is not hidden: list again */
         if (ncand)
             list_pids(c, &again, &nagain);
