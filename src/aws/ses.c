@@ -5,23 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int oom(void)
-{
-    return cf_error_set(CF_ENOMEM, "out of memory");
-}
-
-static json_t *str_array(const char *const *v, size_t n)
-{
-    json_t *a = json_array();
-
-    for (size_t i = 0; a && i < n; i++) {
-        if (!v || !v[i] || json_array_append_new(a, json_string(v[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
+#include "aws/svc_internal.h"
 
 /* Destination: {ToAddresses, CcAddresses}; NULL on bad input. */
 static json_t *destination(const char *const *to, size_t n_to, const char *const *cc, size_t n_cc)
@@ -30,8 +14,8 @@ static json_t *destination(const char *const *to, size_t n_to, const char *const
 
     if (!d)
         return NULL;
-    if ((n_to && json_object_set_new(d, "ToAddresses", str_array(to, n_to))) ||
-        (n_cc && json_object_set_new(d, "CcAddresses", str_array(cc, n_cc)))) {
+    if ((n_to && json_object_set_new(d, "ToAddresses", cf_svc_json_strings(to, n_to))) ||
+        (n_cc && json_object_set_new(d, "CcAddresses", cf_svc_json_strings(cc, n_cc)))) {
         json_decref(d);
         return NULL;
     }
@@ -42,7 +26,6 @@ static int ses_send(char **message_id_out, cf_aws *aws, json_t *body)
 {
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     cf_aws_request req = {0};
-    const char *id;
     int rc;
 
     req.method = "POST";
@@ -54,16 +37,8 @@ static int ses_send(char **message_id_out, cf_aws *aws, json_t *body)
         cf_error_wrap("ses SendEmail");
         goto cleanup;
     }
-    id = json_string_value(json_object_get(r.json, "MessageId"));
-    if (!id) {
-        rc = cf_error_set(CF_EPARSE, "ses SendEmail: no MessageId in the answer");
-        goto cleanup;
-    }
-    if (message_id_out) {
-        *message_id_out = strdup(id);
-        if (!*message_id_out)
-            rc = oom();
-    }
+    rc = cf_svc_json_answer(json_object_get(r.json, "MessageId"), "ses", "SendEmail", "MessageId",
+                            message_id_out);
 cleanup:
     cf_aws_response_release(&r);
     return rc;
@@ -82,7 +57,7 @@ int cf_ses_send_email(char **message_id_out, cf_aws *aws, const cf_ses_email *e)
     }
     bodyj = json_object();
     if (!bodyj) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     if ((e->text &&
@@ -100,8 +75,8 @@ int cf_ses_send_email(char **message_id_out, cf_aws *aws, const cf_ses_email *e)
     if (!content || !body || json_object_set_new(body, "FromEmailAddress", json_string(e->from)) ||
         json_object_set_new(body, "Destination", destination(e->to, e->n_to, e->cc, e->n_cc)) ||
         json_object_set(body, "Content", content) ||
-        (e->n_reply_to &&
-         json_object_set_new(body, "ReplyToAddresses", str_array(e->reply_to, e->n_reply_to))) ||
+        (e->n_reply_to && json_object_set_new(body, "ReplyToAddresses",
+                                              cf_svc_json_strings(e->reply_to, e->n_reply_to))) ||
         (e->configuration_set &&
          json_object_set_new(body, "ConfigurationSetName", json_string(e->configuration_set)))) {
         rc = cf_error_set(CF_EINVAL, "ses SendEmail: bad address or subject (NULL or not UTF-8)");
@@ -131,7 +106,7 @@ int cf_ses_send_raw_email(char **message_id_out, cf_aws *aws, const char *from,
     }
     b64 = malloc(4 * ((len + 2) / 3) + 1);
     if (!b64) {
-        rc = oom();
+        rc = cf_svc_oom();
         goto cleanup;
     }
     EVP_EncodeBlock((unsigned char *)b64, mime, (int)len);
