@@ -244,24 +244,10 @@ const char *cf_ssm_last_request_id(void)
     return ssm_last_reqid;
 }
 
-static json_t *str_array(const char *const *v, size_t n)
-{
-    json_t *a = json_array();
-
-    for (size_t i = 0; a && i < n; i++) {
-        if (!v[i] || json_array_append_new(a, json_string(v[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
 int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command_spec *s)
 {
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     json_t *body = NULL, *params = NULL;
-    const char *id;
     int rc = 0;
 
     ssm_last_reqid[0] = '\0';
@@ -281,10 +267,11 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
         rc = cf_svc_oom();
         goto cleanup;
     }
-    if (json_object_set_new(body, "InstanceIds", str_array(s->instance_ids, s->n_instance_ids)) ||
+    if (json_object_set_new(body, "InstanceIds",
+                            cf_svc_json_strings(s->instance_ids, s->n_instance_ids)) ||
         json_object_set_new(body, "DocumentName",
                             json_string(s->document ? s->document : "AWS-RunShellScript")) ||
-        json_object_set_new(params, "commands", str_array(s->commands, s->n_commands))) {
+        json_object_set_new(params, "commands", cf_svc_json_strings(s->commands, s->n_commands))) {
         rc = cf_error_set(CF_EINVAL, "ssm SendCommand: bad instance id or command (NULL/UTF-8)");
         goto cleanup;
     }
@@ -315,16 +302,8 @@ int cf_ssm_send_command(char **command_id_out, cf_aws *aws, const cf_ssm_command
         cf_error_wrap("ssm SendCommand");
         goto cleanup;
     }
-    id = json_string_value(json_object_get(json_object_get(r.json, "Command"), "CommandId"));
-    if (!id) {
-        rc = cf_error_set(CF_EPARSE, "ssm SendCommand: no Command.CommandId in the answer");
-        goto cleanup;
-    }
-    if (command_id_out) {
-        *command_id_out = strdup(id);
-        if (!*command_id_out)
-            rc = cf_svc_oom();
-    }
+    rc = cf_svc_json_answer(json_object_get(json_object_get(r.json, "Command"), "CommandId"), "ssm",
+                            "SendCommand", "Command.CommandId", command_id_out);
 cleanup:
     json_decref(params);
     json_decref(body);
@@ -424,7 +403,7 @@ int cf_ssm_describe_instance_information(cf_ssm_instance_info_list **out, cf_aws
         goto cleanup;
     }
     if (n_ids) {
-        json_t *vals = ids ? str_array(ids, n_ids) : NULL;
+        json_t *vals = ids ? cf_svc_json_strings(ids, n_ids) : NULL;
         filters = vals ? json_pack("[{s:s, s:o}]", "Key", "InstanceIds", "Values", vals) : NULL;
         if (!filters || json_object_set(body, "Filters", filters)) {
             rc = cf_error_set(CF_EINVAL, "ssm DescribeInstanceInformation: bad instance ids");
