@@ -140,11 +140,8 @@ static int sqs_call_str(cf_aws *aws, const char *op, json_t *body, const char *k
 
     if (out)
         *out = NULL;
-    if (!rc && out) {
-        rc = cf_svc_json_str(r.json, key, out);
-        if (!rc && !*out)
-            rc = cf_error_set(CF_EPARSE, "sqs %s: no %s in the answer", op, key);
-    }
+    if (!rc && out)
+        rc = cf_svc_json_answer(json_object_get(r.json, key), "sqs", op, key, out);
     json_decref(body);
     cf_aws_response_release(&r);
     return rc;
