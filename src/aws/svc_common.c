@@ -123,6 +123,15 @@ int cf_svc_xml_bool(xmlNode *n, const char *path, int *out)
     return rc;
 }
 
+int cf_svc_xml_id(xmlNode *n, const char *path, const char *svc, const char *what, char **out)
+{
+    int rc = cf_svc_xml_str(n, path, 0, out);
+
+    if (!rc && !*out)
+        rc = cf_error_set(CF_EPARSE, "%s response: %s without %s", svc, what, path);
+    return rc;
+}
+
 /* ---- JSON fields ----------------------------------------------------------------------------- */
 
 int cf_svc_json_str(json_t *o, const char *key, char **out)
@@ -134,6 +143,18 @@ int cf_svc_json_str(json_t *o, const char *key, char **out)
         return 0;
     *out = strdup(s);
     return *out ? 0 : cf_svc_oom();
+}
+
+int cf_svc_json_id(json_t *o, const char *key, const char *svc, const char *what, char **out)
+{
+    int rc;
+
+    if (!json_is_object(o))
+        return cf_error_set(CF_EPARSE, "%s response: %s is not an object", svc, what);
+    rc = cf_svc_json_str(o, key, out);
+    if (!rc && !*out)
+        rc = cf_error_set(CF_EPARSE, "%s response: %s without %s", svc, what, key);
+    return rc;
 }
 
 json_t *cf_svc_json_strings(const char *const *v, size_t n)

@@ -43,10 +43,18 @@ int cf_svc_xml_i64(xmlNode *n, const char *path, int64_t *out);
 /* A boolean at path: 0 when absent, CF_EPARSE when neither "true" nor "false". */
 int cf_svc_xml_bool(xmlNode *n, const char *path, int *out);
 
+/* The identifier an item must carry (cf_svc_xml_str without empty_absent): its absence is
+ * CF_EPARSE "<svc> response: <what> without <path>". */
+int cf_svc_xml_id(xmlNode *n, const char *path, const char *svc, const char *what, char **out);
+
 /* ---- JSON fields ----------------------------------------------------------------------------- */
 
 /* *out = malloc'd copy of string member key; NULL when absent or not a string. */
 int cf_svc_json_str(json_t *o, const char *key, char **out);
+
+/* The start of a JSON list item: o must be an object ("<svc> response: <what> is not an
+ * object") carrying the string key ("<svc> response: <what> without <key>"), copied to *out. */
+int cf_svc_json_id(json_t *o, const char *key, const char *svc, const char *what, char **out);
 
 /* A JSON array of copies of v[0..n) (n may be 0); NULL when out of memory or v / a value is NULL
  * or not UTF-8. */
