@@ -37,10 +37,8 @@ void cf_asg_instance_list_free(cf_asg_instance_list *l)
 static int inst_parse(xmlNode *it, void *elem)
 {
     cf_asg_instance *x = elem;
-    int rc = x_str(it, "InstanceId", &x->instance_id);
+    int rc = cf_svc_xml_id(it, "InstanceId", "Auto Scaling", "instance", &x->instance_id);
 
-    if (!rc && !x->instance_id)
-        rc = cf_error_set(CF_EPARSE, "Auto Scaling response: instance without InstanceId");
     if (!rc)
         rc = x_str(it, "AutoScalingGroupName", &x->group_name);
     if (!rc)
