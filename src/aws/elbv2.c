@@ -51,10 +51,8 @@ static int tg_parse(xmlNode *it, void *elem)
     cf_elbv2_target_group *g = elem;
     xmlNode *lbs = cf_xml_child(it, "LoadBalancerArns"), *m;
     size_t cnt = cf_svc_xml_count(lbs, "member");
-    int rc = x_str(it, "TargetGroupArn", &g->arn);
+    int rc = cf_svc_xml_id(it, "TargetGroupArn", "ELBv2", "target group", &g->arn);
 
-    if (!rc && !g->arn)
-        rc = cf_error_set(CF_EPARSE, "ELBv2 response: target group without TargetGroupArn");
     if (!rc)
         rc = x_str(it, "TargetGroupName", &g->name);
     if (!rc)
@@ -142,10 +140,8 @@ void cf_elbv2_health_list_free(cf_elbv2_health_list *l)
 static int th_parse(xmlNode *it, void *elem)
 {
     cf_elbv2_target_health *h = elem;
-    int rc = x_str(it, "Target/Id", &h->id);
+    int rc = cf_svc_xml_id(it, "Target/Id", "ELBv2", "target health", &h->id);
 
-    if (!rc && !h->id)
-        rc = cf_error_set(CF_EPARSE, "ELBv2 response: target health without Target/Id");
     if (!rc)
         rc = x_int(it, "Target/Port", &h->port);
     if (!rc)
