@@ -68,11 +68,7 @@ static int event_parse(json_t *o, void *elem)
     size_t i;
     int rc;
 
-    if (!json_is_object(o))
-        return cf_error_set(CF_EPARSE, "CloudTrail response: event is not an object");
-    rc = cf_svc_json_str(o, "EventId", &e->event_id);
-    if (!rc && !e->event_id)
-        rc = cf_error_set(CF_EPARSE, "CloudTrail response: event without EventId");
+    rc = cf_svc_json_id(o, "EventId", "CloudTrail", "event", &e->event_id);
     if (!rc)
         rc = cf_svc_json_str(o, "EventName", &e->event_name);
     if (!rc)
