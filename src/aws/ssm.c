@@ -201,13 +201,8 @@ void cf_ssm_instance_info_list_free(cf_ssm_instance_info_list *l)
 static int info_parse(json_t *o, void *elem)
 {
     cf_ssm_instance_info *x = elem;
-    int rc;
+    int rc = cf_svc_json_id(o, "InstanceId", "SSM", "instance information", &x->instance_id);
 
-    if (!json_is_object(o))
-        return cf_error_set(CF_EPARSE, "SSM response: instance information is not an object");
-    rc = cf_svc_json_str(o, "InstanceId", &x->instance_id);
-    if (!rc && !x->instance_id)
-        rc = cf_error_set(CF_EPARSE, "SSM response: instance information without InstanceId");
     if (!rc)
         rc = cf_svc_json_str(o, "PingStatus", &x->ping_status);
     if (!rc)
@@ -455,11 +450,7 @@ static int cmd_parse(json_t *o, void *elem)
     size_t i;
     int rc;
 
-    if (!json_is_object(o))
-        return cf_error_set(CF_EPARSE, "SSM response: command is not an object");
-    rc = cf_svc_json_str(o, "CommandId", &c->command_id);
-    if (!rc && !c->command_id)
-        rc = cf_error_set(CF_EPARSE, "SSM response: command without CommandId");
+    rc = cf_svc_json_id(o, "CommandId", "SSM", "command", &c->command_id);
     if (!rc)
         rc = cf_svc_json_str(o, "DocumentName", &c->document_name);
     if (!rc)
