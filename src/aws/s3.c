@@ -55,6 +55,24 @@ static int map_not_found(int rc)
     return rc;
 }
 
+/* One request on the object at path (from key_path): S3's "no such key/bucket" is CF_ENOTFOUND. */
+static int object_call(cf_aws *aws, const char *bucket, const cf_buf *path, cf_aws_request *req,
+                       cf_aws_response *r)
+{
+    req->bucket = bucket;
+    req->path = path->data;
+    return map_not_found(cf_aws_rest(aws, &cf_aws_svc_s3, req, r));
+}
+
+/* Path and headers of a GET/HEAD that asks for the stored checksum. */
+static int checked_request(cf_buf *path, cf_aws_params *h, const char *key)
+{
+    int rc = key_path(path, key);
+    if (!rc)
+        rc = cf_aws_params_add(h, "x-amz-checksum-mode", "ENABLED");
+    return rc;
+}
+
 static void copy_hdr(char *out, size_t cap, const cf_aws_response *r, const char *name)
 {
     const char *v = cf_aws_response_header(r, name);
@@ -120,18 +138,14 @@ static int put_common(cf_aws *aws, const char *bucket, const char *key, const vo
     if (rc)
         goto cleanup;
     req.method = "PUT";
-    req.bucket = bucket;
-    req.path = path.data;
     req.headers = &h;
     req.body = upload_path ? NULL : (data ? data : "");
     req.body_len = upload_path ? 0 : len;
     req.upload_path = upload_path;
     req.content_type = NULL; /* carried in h */
-    rc = cf_aws_rest(aws, &cf_aws_svc_s3, &req, &r);
+    rc = object_call(aws, bucket, &path, &req, &r);
     if (!rc)
         info_from(&r, info);
-    else
-        rc = map_not_found(rc);
 cleanup:
     cf_aws_response_release(&r);
     cf_aws_params_release(&h);
@@ -171,23 +185,17 @@ static int get_common(cf_aws *aws, const char *bucket, const char *key, size_t m
     cf_aws_request req = {0};
     cf_s3_object_info local;
     uint8_t d[CF_SHA256_LEN];
-    int rc = key_path(&path, key);
-    if (!rc)
-        rc = cf_aws_params_add(&h, "x-amz-checksum-mode", "ENABLED");
+    int rc = checked_request(&path, &h, key);
     if (rc)
         goto cleanup;
     req.method = "GET";
-    req.bucket = bucket;
-    req.path = path.data;
     req.headers = &h;
     req.raw = 1;
     req.max_body = max;
     req.download_path = file;
-    rc = cf_aws_rest(aws, &cf_aws_svc_s3, &req, &r);
-    if (rc) {
-        rc = map_not_found(rc);
+    rc = object_call(aws, bucket, &path, &req, &r);
+    if (rc)
         goto cleanup;
-    }
     info_from(&r, &local);
     if (file) {
         char hex[CF_SHA256_HEX_LEN];
@@ -238,19 +246,13 @@ int cf_s3_head_object(cf_aws *aws, const char *bucket, const char *key, cf_s3_ob
     cf_aws_params h = CF_AWS_PARAMS_INIT;
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     cf_aws_request req = {0};
-    int rc = key_path(&path, key);
-    if (!rc)
-        rc = cf_aws_params_add(&h, "x-amz-checksum-mode", "ENABLED");
+    int rc = checked_request(&path, &h, key);
     if (rc)
         goto cleanup;
     req.method = "HEAD";
-    req.bucket = bucket;
-    req.path = path.data;
     req.headers = &h;
-    rc = cf_aws_rest(aws, &cf_aws_svc_s3, &req, &r);
-    if (rc)
-        rc = map_not_found(rc);
-    else
+    rc = object_call(aws, bucket, &path, &req, &r);
+    if (!rc)
         info_from(&r, info);
 cleanup:
     cf_aws_response_release(&r);
@@ -268,12 +270,8 @@ int cf_s3_delete_object(cf_aws *aws, const char *bucket, const char *key)
     if (rc)
         goto cleanup;
     req.method = "DELETE";
-    req.bucket = bucket;
-    req.path = path.data;
     req.raw = 1;
-    rc = cf_aws_rest(aws, &cf_aws_svc_s3, &req, &r);
-    if (rc)
-        rc = map_not_found(rc);
+    rc = object_call(aws, bucket, &path, &req, &r);
 cleanup:
     cf_aws_response_release(&r);
     cf_buf_release(&path);
