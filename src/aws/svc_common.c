@@ -247,6 +247,22 @@ int cf_svc_json_items(json_t *body, const char *key, void **items, size_t *n, si
 
 /* ---- pages ----------------------------------------------------------------------------------- */
 
+int cf_svc_next_token(char **token, const char *next, const char *call, const char *name)
+{
+    char *t;
+
+    if (!next || !*next)
+        return 1;
+    if (*token && strcmp(*token, next) == 0)
+        return cf_error_set(CF_EPARSE, "%s: the service returned the same %s twice", call, name);
+    t = strdup(next);
+    if (!t)
+        return cf_svc_oom();
+    free(*token);
+    *token = t;
+    return 0;
+}
+
 int cf_svc_page(void *pages, const cf_aws_response *page)
 {
     cf_svc_pages *c = pages;

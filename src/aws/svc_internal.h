@@ -84,7 +84,15 @@ int cf_svc_xml_items(xmlNode *set, const char *name, void **items, size_t *n, si
 int cf_svc_json_items(json_t *body, const char *key, void **items, size_t *n, size_t sz,
                       const cf_svc_cap *cap, cf_svc_json_item_fn parse, cf_svc_release_fn release);
 
-/* ---- pages ----------------------------------------------------------------------------------- */
+/* ---- page tokens ----------------------------------------------------------------------------- */
+
+/* One step of a token-paginated loop, next being the token the last page answered: 1 when there
+ * is none (NULL or "": that was the last page); CF_EPARSE "<call>: the service returned the same
+ * <name> twice" when it repeats *token (a server that loops); else 0 with *token replaced by a
+ * copy of next. */
+int cf_svc_next_token(char **token, const char *next, const char *call, const char *name);
+
+/* ---- page callbacks -------------------------------------------------------------------------- */
 
 /* Context of cf_svc_page: one of xml / json parses a page into list. */
 typedef struct cf_svc_pages {
