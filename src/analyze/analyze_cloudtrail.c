@@ -156,8 +156,9 @@ static void jws(jsc *s)
 }
 
 /* Word-at-a-time byte tests (exact as booleans): some byte of w is zero / below n (n <= 128). */
-#define HAS_ZERO(w)    (((w)-0x0101010101010101ull) & ~(w)&0x8080808080808080ull)
-#define HAS_LESS(w, n) (((w)-0x0101010101010101ull * (n)) & ~(w)&0x8080808080808080ull)
+#define HAS_ZERO(w)      (((w)-0x0101010101010101ull) & ~(w)&0x8080808080808080ull)
+#define HAS_LESS(w, n)   (((w)-0x0101010101010101ull * (n)) & ~(w)&0x8080808080808080ull)
+#define CF_LITTLE_ENDIAN (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
 /* At '"': the string's content in *out (escapes validated, not decoded). */
 static int jstring(jsc *s, slice *out)
@@ -171,11 +172,15 @@ static int jstring(jsc *s, slice *out)
         unsigned char c;
         /* eight bytes at a time while none is '"', '\\' or a control character */
         while (s->end - s->p >= 8) {
-            uint64_t w;
+            uint64_t w, m;
             memcpy(&w, s->p, 8);
-            if (HAS_LESS(w, 0x20) || HAS_ZERO(w ^ 0x2222222222222222ull) ||
-                HAS_ZERO(w ^ 0x5C5C5C5C5C5C5C5Cull))
+            m = HAS_LESS(w, 0x20) | HAS_ZERO(w ^ 0x2222222222222222ull) |
+                HAS_ZERO(w ^ 0x5C5C5C5C5C5C5C5Cull);
+            if (m) {
+                /* the lowest flagged byte is a true match (borrows only flag bytes above it) */
+                s->p += CF_LITTLE_ENDIAN ? __builtin_ctzll(m) >> 3 : 0;
                 break;
+            }
             s->p += 8;
         }
         if (s->p >= s->end)
@@ -533,6 +538,40 @@ static int scan_identity(jsc *s, ct_fields *cf, int depth)
     return scan_object_keys(s, cf, depth, 1);
 }
 
+static int dig(const char *p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* CloudTrail's own "YYYY-MM-DDTHH:MM:SSZ" straight to cf_time_format's text (what parsing and
+ * formatting would give); 0 for anything else, which the general parser then judges. */
+static int ct_time_fast(const char *p, size_t n, char out[CF_TIME_STR_MAX])
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, hh, mi, ss, leap;
+    if (n != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+        p[19] != 'Z')
+        return 0;
+    if (dig(p, 4, &y) || dig(p + 5, 2, &mo) || dig(p + 8, 2, &d) || dig(p + 11, 2, &hh) ||
+        dig(p + 14, 2, &mi) || dig(p + 17, 2, &ss))
+        return 0;
+    if (y < 1971 || y > 2200 || mo < 1 || mo > 12 || d < 1 || hh > 23 || mi > 59 || ss > 59)
+        return 0;
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap))
+        return 0;
+    memcpy(out, p, 19);
+    memcpy(out + 19, ".000000Z", 9);
+    return 1;
+}
+
 static int fast_event(cf_load_ctx *ctx, sqlite3_stmt *st, jsc *s, cf_buf *scratch)
 {
     ct_fields cf;
@@ -555,7 +594,10 @@ static int fast_event(cf_load_ctx *ctx, sqlite3_stmt *st, jsc *s, cf_buf *scratc
             memcpy(t, cf.f[C_TIME].p, cf.f[C_TIME].n);
             t[cf.f[C_TIME].n] = '\0';
             last_n = 0;
-            if (cf_time_parse_checked(t, &ns) == CF_OK) {
+            if (ct_time_fast(t, cf.f[C_TIME].n, last_out)) {
+                memcpy(last_in, t, cf.f[C_TIME].n);
+                last_n = cf.f[C_TIME].n;
+            } else if (cf_time_parse_checked(t, &ns) == CF_OK) {
                 cf_time_format(ns, last_out);
                 memcpy(last_in, t, cf.f[C_TIME].n);
                 last_n = cf.f[C_TIME].n;

@@ -109,11 +109,22 @@ int cf_read_all(const char *path, cf_buf *out)
         goto cleanup;
     }
     for (;;) {
-        if ((rc = src_read(&s, chunk, READ_CHUNK, &got)))
+        /* straight into out while it has room (no second copy), else through chunk */
+        size_t room = out->cap > out->len + 1 ? out->cap - out->len - 1 : 0;
+        char *dst = room >= 65536 ? out->data + out->len : chunk;
+        size_t want = dst == chunk ? READ_CHUNK : (room < READ_CHUNK ? room : READ_CHUNK);
+        if ((rc = src_read(&s, dst, want, &got)))
             goto cleanup;
         if (got == 0)
             break;
-        if ((rc = cf_buf_add(out, chunk, got))) {
+        if (dst != chunk) {
+            if (out->len + got > out->max) {
+                rc = cf_error_set(CF_ETOOBIG, "%s: larger than %zu bytes", path, out->max);
+                goto cleanup;
+            }
+            out->len += got;
+            out->data[out->len] = '\0';
+        } else if ((rc = cf_buf_add(out, chunk, got))) {
             rc = cf_error_set(CF_ETOOBIG, "%s: larger than %zu bytes", path, out->max);
             goto cleanup;
         }

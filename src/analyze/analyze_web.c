@@ -32,7 +32,13 @@ typedef struct web_state {
     size_t last_ts_len;
     char last_fmt[CF_TIME_STR_MAX];
     char *scratch; /* decode buffers */
+    /* Bindings persist between rows (no sqlite3_clear_bindings): columns bound in this row (cur)
+     * and in earlier rows (prev); before a step, those in prev but not in cur are set to NULL.
+     * bundle_id and source are bound once per file. */
+    uint32_t cur, prev;
 } web_state;
+
+#define MARK(ws, idx) ((ws)->cur |= 1u << (idx))
 
 /* Splits a line into fields: bare words, "quoted" (with \" and \\ escapes) and [bracketed].
  * memchr finds the ends (a quote is escaped when an odd run of backslashes precedes it). */
@@ -156,17 +162,44 @@ static size_t decode_lower(char *out, const char *in, size_t n, int hex_escapes)
     return m;
 }
 
-static int bind_f(sqlite3_stmt *st, int idx, const char *p, size_t n, int ascii)
+/* Binds a field; absent ("-" or empty) leaves the column to row_finish (NULL). */
+static int bind_f(web_state *ws, int idx, const char *p, size_t n, int ascii)
 {
     if (!p || n == 0 || (n == 1 && p[0] == '-'))
-        return sqlite3_bind_null(st, idx) == SQLITE_OK ? CF_OK : CF_EIO;
+        return CF_OK;
+    MARK(ws, idx);
     if (ascii)
-        return sqlite3_bind_text(st, idx, p, (int)n, SQLITE_STATIC) == SQLITE_OK ? CF_OK : CF_EIO;
-    return cf_bind_text(st, idx, p, n, 1);
+        return sqlite3_bind_text(ws->ins, idx, p, (int)n, SQLITE_STATIC) == SQLITE_OK ? CF_OK
+                                                                                      : CF_EIO;
+    return cf_bind_text(ws->ins, idx, p, n, 1);
 }
 
-/* 1 when every byte is printable ASCII or DEL (0x20..0x7F); eight bytes at a time: with no byte
- * below 0x20 nothing borrows, so a high bit in w or in w - 0x20.. marks a byte outside. */
+static void row_begin(web_state *ws)
+{
+    ws->prev |= ws->cur;
+    ws->cur = 0;
+}
+
+/* NULLs what an earlier row bound and this one did not, inserts, keeps the bindings. */
+static int row_finish(cf_load_ctx *ctx, web_state *ws)
+{
+    uint32_t stale = ws->prev & ~ws->cur;
+    int r;
+    for (int i = 1; stale; i++)
+        if (stale & (1u << i)) {
+            sqlite3_bind_null(ws->ins, i);
+            stale &= ~(1u << i);
+        }
+    r = sqlite3_step(ws->ins);
+    sqlite3_reset(ws->ins);
+    ws->prev = ws->cur;
+    ws->cur = 0;
+    if (r != SQLITE_DONE)
+        return cf_error_set(CF_EIO, "insert: %s", sqlite3_errmsg(ctx->db));
+    ctx->stats->rows++;
+    return CF_OK;
+}
+
 static int line_ascii(const char *s, size_t n)
 {
     size_t i = 0;
@@ -236,13 +269,13 @@ static int bind_request(web_state *ws, const field *req, int ascii, int strip_ho
         uri = p;
         urilen = req->n;
     } else {
-        if ((rc = bind_f(st, W_METHOD, p, (size_t)(sp1 - p), ascii)))
+        if ((rc = bind_f(ws, W_METHOD, p, (size_t)(sp1 - p), ascii)))
             return rc;
         uri = sp1 + 1;
         sp2 = memrchr(uri, ' ', (size_t)(end - uri));
         if (sp2) {
             urilen = (size_t)(sp2 - uri);
-            if ((rc = bind_f(st, W_PROTO, sp2 + 1, (size_t)(end - sp2 - 1), ascii)))
+            if ((rc = bind_f(ws, W_PROTO, sp2 + 1, (size_t)(end - sp2 - 1), ascii)))
                 return rc;
         } else {
             urilen = (size_t)(end - uri);
@@ -255,16 +288,17 @@ static int bind_request(web_state *ws, const field *req, int ascii, int strip_ho
         hostlen = slash ? (size_t)(slash - h) : (size_t)(uri + urilen - h);
         urilen -= (size_t)(host + hostlen - uri);
         uri = host + hostlen;
-        if ((rc = bind_f(st, W_HOST, host, hostlen, ascii)))
+        if ((rc = bind_f(ws, W_HOST, host, hostlen, ascii)))
             return rc;
     }
-    if ((rc = bind_f(st, W_URI, uri, urilen, ascii)))
+    if ((rc = bind_f(ws, W_URI, uri, urilen, ascii)))
         return rc;
     q = memchr(uri, '?', urilen);
-    if ((rc = bind_f(st, W_PATH, uri, q ? (size_t)(q - uri) : urilen, ascii)))
+    if ((rc = bind_f(ws, W_PATH, uri, q ? (size_t)(q - uri) : urilen, ascii)))
         return rc;
     if (needs_decode(uri, urilen)) {
         dl = decode_lower(ws->scratch, uri, urilen, 1);
+        MARK(ws, W_DECODED);
         rc = cf_bind_text(st, W_DECODED, ws->scratch, dl, 1);
     }
     /* else NULL: the URI needs no decoding (rules read coalesce(uri_decoded, uri)) */
@@ -281,6 +315,7 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
     int64_t status;
     if (len == 0)
         return CF_OK;
+    row_begin(ws);
     n = split_fields(line, len, f, MAX_FIELDS);
     /* ip ident user [time] "request" status bytes */
     if (n < 7 || f[3].quoted != 2 || f[4].quoted != 1) {
@@ -295,6 +330,7 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
     ascii = line_ascii(line, len);
     if (f[3].n == ws->last_ts_len && !memcmp(f[3].p, ws->last_ts, f[3].n)) {
         sqlite3_bind_text(st, W_TIME, ws->last_fmt, -1, SQLITE_STATIC);
+        MARK(ws, W_TIME);
     } else {
         int64_t ns;
         if (parse_clf_time(f[3].p, f[3].n, &ns) != 0 || f[3].n >= sizeof(ws->last_ts)) {
@@ -305,29 +341,32 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
         ws->last_ts_len = f[3].n;
         cf_time_format(ns, ws->last_fmt);
         sqlite3_bind_text(st, W_TIME, ws->last_fmt, -1, SQLITE_STATIC);
+        MARK(ws, W_TIME);
     }
-    if (ctx->bundle_id)
-        sqlite3_bind_int64(st, W_BUNDLE, ctx->bundle_id);
-    sqlite3_bind_text(st, W_SOURCE, ctx->source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, W_LINE, (sqlite3_int64)lineno);
+    MARK(ws, W_LINE);
     sqlite3_bind_text(st, W_FORMAT,
                       n >= 11   ? "combined+body"
                       : n >= 10 ? "combined+xff"
                       : n >= 9  ? "combined"
                                 : "common",
                       -1, SQLITE_STATIC);
+    MARK(ws, W_FORMAT);
     sqlite3_bind_int64(st, W_STATUS, status);
+    MARK(ws, W_STATUS);
     {
         int64_t b = num(f[6].p, f[6].n, &ok);
-        if (ok)
+        if (ok) {
             sqlite3_bind_int64(st, W_BYTES, b);
+            MARK(ws, W_BYTES);
+        }
     }
-    if ((rc = bind_f(st, W_PEER, f[0].p, f[0].n, ascii)) ||
-        (rc = bind_f(st, W_USER, f[2].p, f[2].n, ascii)) ||
+    if ((rc = bind_f(ws, W_PEER, f[0].p, f[0].n, ascii)) ||
+        (rc = bind_f(ws, W_USER, f[2].p, f[2].n, ascii)) ||
         (rc = bind_request(ws, &f[4], ascii, 0)))
         goto cleanup;
-    if (n >= 9 && ((rc = bind_f(st, W_REFERER, f[7].p, f[7].n, ascii)) ||
-                   (rc = bind_f(st, W_UA, f[8].p, f[8].n, ascii))))
+    if (n >= 9 && ((rc = bind_f(ws, W_REFERER, f[7].p, f[7].n, ascii)) ||
+                   (rc = bind_f(ws, W_UA, f[8].p, f[8].n, ascii))))
         goto cleanup;
     if (n >= 10 && f[9].n > 0 && !(f[9].n == 1 && f[9].p[0] == '-')) {
         /* the client is the last address the load balancer appended */
@@ -338,23 +377,22 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
             cs++;
             cl--;
         }
-        if ((rc = bind_f(st, W_XFF, x, f[9].n, ascii)) ||
-            (rc = bind_f(st, W_CLIENT, cs, cl, ascii)))
+        if ((rc = bind_f(ws, W_XFF, x, f[9].n, ascii)) ||
+            (rc = bind_f(ws, W_CLIENT, cs, cl, ascii)))
             goto cleanup;
-    } else if ((rc = bind_f(st, W_CLIENT, f[0].p, f[0].n, ascii))) {
+    } else if ((rc = bind_f(ws, W_CLIENT, f[0].p, f[0].n, ascii))) {
         goto cleanup;
     }
     if (n >= 11 && f[10].n > 0 && !(f[10].n == 1 && f[10].p[0] == '-')) {
         size_t dl;
-        if ((rc = bind_f(st, W_BODY, f[10].p, f[10].n, ascii)))
+        if ((rc = bind_f(ws, W_BODY, f[10].p, f[10].n, ascii)))
             goto cleanup;
         dl = decode_lower(ws->scratch, f[10].p, f[10].n, 1);
+        MARK(ws, W_BODY_DEC);
         if ((rc = cf_bind_text(st, W_BODY_DEC, ws->scratch, dl, 1)))
             goto cleanup;
     }
-    if ((rc = cf_db_step_done(ctx->db, st)))
-        goto cleanup;
-    ctx->stats->rows++;
+    rc = row_finish(ctx, ws);
 cleanup:
     return rc;
 }
@@ -370,6 +408,7 @@ static int on_alb(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
     char tbuf[64], *colon;
     if (len == 0)
         return CF_OK;
+    row_begin(ws);
     n = split_fields(line, len, f, MAX_FIELDS);
     if (n < 14 || f[12].quoted != 1 || f[1].n >= sizeof(tbuf)) {
         cf_load_bad_line(ctx, lineno, "not an ALB access log line", line, len);
@@ -382,31 +421,33 @@ static int on_alb(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
         return CF_OK;
     }
     ascii = line_ascii(line, len);
-    if (ctx->bundle_id)
-        sqlite3_bind_int64(st, W_BUNDLE, ctx->bundle_id);
-    sqlite3_bind_text(st, W_SOURCE, ctx->source, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, W_LINE, (sqlite3_int64)lineno);
+    MARK(ws, W_LINE);
     sqlite3_bind_text(st, W_FORMAT, "alb", -1, SQLITE_STATIC);
     cf_bind_time(st, W_TIME, ns);
+    MARK(ws, W_FORMAT);
+    MARK(ws, W_TIME);
     /* client:port */
     colon = memrchr(f[3].p, ':', f[3].n);
-    if ((rc = bind_f(st, W_CLIENT, f[3].p, colon ? (size_t)(colon - f[3].p) : f[3].n, ascii)) ||
-        (rc = bind_f(st, W_PEER, f[3].p, colon ? (size_t)(colon - f[3].p) : f[3].n, ascii)) ||
-        (rc = bind_f(st, W_ELB, f[2].p, f[2].n, ascii)) ||
-        (rc = bind_f(st, W_TARGET, f[4].p, f[4].n, ascii)))
+    if ((rc = bind_f(ws, W_CLIENT, f[3].p, colon ? (size_t)(colon - f[3].p) : f[3].n, ascii)) ||
+        (rc = bind_f(ws, W_PEER, f[3].p, colon ? (size_t)(colon - f[3].p) : f[3].n, ascii)) ||
+        (rc = bind_f(ws, W_ELB, f[2].p, f[2].n, ascii)) ||
+        (rc = bind_f(ws, W_TARGET, f[4].p, f[4].n, ascii)))
         goto cleanup;
     v = num(f[8].p, f[8].n, &ok);
-    if (ok)
+    if (ok) {
         sqlite3_bind_int64(st, W_STATUS, v);
+        MARK(ws, W_STATUS);
+    }
     v = num(f[11].p, f[11].n, &ok);
-    if (ok)
+    if (ok) {
         sqlite3_bind_int64(st, W_BYTES, v);
+        MARK(ws, W_BYTES);
+    }
     if ((rc = bind_request(ws, &f[12], ascii, 1)) ||
-        (rc = bind_f(st, W_UA, f[13].p, f[13].n, ascii)))
+        (rc = bind_f(ws, W_UA, f[13].p, f[13].n, ascii)))
         goto cleanup;
-    if ((rc = cf_db_step_done(ctx->db, st)))
-        goto cleanup;
-    ctx->stats->rows++;
+    rc = row_finish(ctx, ws);
 cleanup:
     return rc;
 }
@@ -431,6 +472,9 @@ int cf_load_web(cf_load_ctx *ctx, int alb)
                             " ?21, ?22, ?23)",
                             &ws.ins)))
         goto cleanup;
+    if (ctx->bundle_id)
+        sqlite3_bind_int64(ws.ins, W_BUNDLE, ctx->bundle_id);
+    sqlite3_bind_text(ws.ins, W_SOURCE, ctx->source, -1, SQLITE_STATIC);
     /* a big page cache for the bulk insert: pages are written once, at commit */
     sqlite3_exec(ctx->db, "PRAGMA cache_size=-16384", NULL, NULL, NULL);
     ctx->table_state = &ws;
