@@ -35,6 +35,7 @@ struct cfa_owner {
 struct cfa_exehash {
     uint64_t dev, ino, size;
     int64_t mtime_ns;
+    int state; /* 0 hashed, 1 being hashed by a worker, 2 failed */
     char hex[CFA_SHA256_HEX];
 };
 

@@ -391,8 +391,13 @@ static int open_exe(struct cfa_ctx *c, int dfd, const char *target, size_t tlen)
 }
 
 /* The hash cache of executables by (dev, inode, size, mtime): every distinct binary is hashed
- * once. Shared by the walk's worker threads. */
+ * once. Shared by the walk's worker threads: the first to need a binary marks its entry
+ * pending and hashes it outside the lock; another worker that needs the same binary meanwhile
+ * waits for that hash instead of reading the file again. */
 static pthread_mutex_t exe_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t exe_cv = PTHREAD_COND_INITIALIZER;
+
+enum { EXE_DONE = 0, EXE_PENDING = 1, EXE_FAILED = 2 };
 
 static int exe_same(const struct cfa_exehash *e, const struct stat *sb)
 {
@@ -401,60 +406,81 @@ static int exe_same(const struct cfa_exehash *e, const struct stat *sb)
            e->mtime_ns == (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
 }
 
+/* The entry of sb's file, or -1 (call with exe_lock held). */
+static ssize_t exe_find(struct cfa_ctx *c, const struct stat *sb)
+{
+    size_t i;
+    for (i = 0; i < c->nexes; i++)
+        if (c->exes[i].state != EXE_FAILED && exe_same(&c->exes[i], sb))
+            return (ssize_t)i;
+    return -1;
+}
+
 /* 1 and the hash copied into hex when sb's file was hashed already, else 0. */
 static int exe_cached(struct cfa_ctx *c, const struct stat *sb, char hex[CFA_SHA256_HEX])
 {
-    size_t i;
+    ssize_t i;
     int hit = 0;
     pthread_mutex_lock(&exe_lock);
-    for (i = 0; i < c->nexes && !hit; i++)
-        if (exe_same(&c->exes[i], sb)) {
-            memcpy(hex, c->exes[i].hex, CFA_SHA256_HEX);
-            hit = 1;
-        }
+    i = exe_find(c, sb);
+    if (i >= 0 && c->exes[i].state == EXE_DONE) {
+        memcpy(hex, c->exes[i].hex, CFA_SHA256_HEX);
+        hit = 1;
+    }
     pthread_mutex_unlock(&exe_lock);
     return hit;
 }
 
-/* Hashes the open executable (outside the lock: two workers may hash one new binary at the
- * same time, the cache keeps one entry) and caches it. 0, or -errno / -EFBIG. */
+/* The hash of the open executable, from the cache or read now (and cached). 0, or -errno /
+ * -EFBIG. */
 static int exe_hash(struct cfa_ctx *c, int fd, const struct stat *sb, char *buf,
                     char hex[CFA_SHA256_HEX])
 {
     uint64_t hashed;
-    struct cfa_exehash *e;
-    size_t i;
+    ssize_t i, mine = -1;
     int rc;
-    if (exe_cached(c, sb, hex))
-        return 0;
-    rc = hash_fd(fd, c->max_hash_size, buf, hex, &hashed);
-    if (rc < 0)
-        return rc;
     pthread_mutex_lock(&exe_lock);
-    for (i = 0; i < c->nexes; i++)
-        if (exe_same(&c->exes[i], sb))
-            goto done;
-    if (c->nexes == c->exes_cap) {
-        size_t ncap = c->exes_cap ? c->exes_cap * 2 : 64;
-        struct cfa_exehash *n;
-        if (ncap > 65536)
-            goto done; /* still a valid hash, just not cached */
-        n = realloc(c->exes, ncap * sizeof(*n));
-        if (!n)
-            goto done;
-        c->exes = n;
-        c->exes_cap = ncap;
+    for (;;) {
+        i = exe_find(c, sb);
+        if (i < 0 || c->exes[i].state == EXE_DONE)
+            break;
+        pthread_cond_wait(&exe_cv, &exe_lock); /* another worker is hashing it */
     }
-    e = &c->exes[c->nexes];
-    e->dev = (uint64_t)sb->st_dev;
-    e->ino = (uint64_t)sb->st_ino;
-    e->size = (uint64_t)sb->st_size;
-    e->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-    memcpy(e->hex, hex, CFA_SHA256_HEX);
-    c->nexes++;
-done:
+    if (i >= 0) {
+        memcpy(hex, c->exes[i].hex, CFA_SHA256_HEX);
+        pthread_mutex_unlock(&exe_lock);
+        return 0;
+    }
+    if (c->nexes == c->exes_cap && c->exes_cap < 65536) {
+        size_t ncap = c->exes_cap ? c->exes_cap * 2 : 64;
+        struct cfa_exehash *n = realloc(c->exes, ncap * sizeof(*n));
+        if (n) {
+            c->exes = n;
+            c->exes_cap = ncap;
+        }
+    }
+    if (c->nexes < c->exes_cap) {
+        /* claim it (a full cache just means this binary is hashed without being cached) */
+        struct cfa_exehash *e = &c->exes[c->nexes];
+        mine = (ssize_t)c->nexes++;
+        e->dev = (uint64_t)sb->st_dev;
+        e->ino = (uint64_t)sb->st_ino;
+        e->size = (uint64_t)sb->st_size;
+        e->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+        e->state = EXE_PENDING;
+    }
     pthread_mutex_unlock(&exe_lock);
-    return 0;
+    rc = hash_fd(fd, c->max_hash_size, buf, hex, &hashed);
+    if (mine >= 0) {
+        pthread_mutex_lock(&exe_lock);
+        if (rc == 0)
+            memcpy(c->exes[mine].hex, hex, CFA_SHA256_HEX);
+        /* a failed read is not cached: the next process with this binary tries again */
+        c->exes[mine].state = rc == 0 ? EXE_DONE : EXE_FAILED;
+        pthread_cond_broadcast(&exe_cv);
+        pthread_mutex_unlock(&exe_lock);
+    }
+    return rc;
 }
 
 static int suspicious_path(const char *p, size_t n)
