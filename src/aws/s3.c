@@ -1,5 +1,6 @@
 /* S3 (rest-xml). */
 #include "aws/s3.h"
+#include "aws/svc_internal.h"
 #include "common/cf_hash.h"
 
 #include <errno.h>
@@ -322,7 +323,7 @@ int cf_s3_list_objects(cf_aws *aws, const char *bucket, const char *prefix, int 
         rc = cf_aws_params_addf(&q, "max-keys", "%d", page_size);
     for (int page = 0; !rc; page++) {
         xmlNode *root, *it;
-        const char *next, *trunc;
+        const char *trunc;
         if (page >= 100000) {
             rc = cf_error_set(CF_ETOOBIG, "ListObjectsV2: too many pages");
             break;
@@ -368,17 +369,13 @@ int cf_s3_list_objects(cf_aws *aws, const char *bucket, const char *prefix, int 
             break;
         }
         trunc = cf_xml_text(root, "IsTruncated");
-        next = cf_xml_text(root, "NextContinuationToken");
-        if (!trunc || strcmp(trunc, "true") != 0 || !next || !*next)
+        if (!trunc || strcmp(trunc, "true") != 0)
             break;
-        if (token && strcmp(token, next) == 0) {
-            rc = cf_error_set(CF_EPARSE, "ListObjectsV2 returned the same token twice");
-            break;
-        }
-        free(token);
-        token = strdup(next);
-        if (!token) {
-            rc = cf_error_set(CF_ENOMEM, "out of memory");
+        rc = cf_svc_next_token(&token, cf_xml_text(root, "NextContinuationToken"), "ListObjectsV2",
+                               "NextContinuationToken");
+        if (rc) {
+            if (rc > 0)
+                rc = CF_OK;
             break;
         }
         rc = cf_aws_params_set(&q, "continuation-token", token);
