@@ -131,15 +131,14 @@ int cf_ebs_list_snapshot_blocks(cf_ebs_block_list **out, cf_aws *aws, const char
             break;
         }
         rc = cf_ebs_parse_blocks(l, r.json, &next);
-        if (rc || !next || !*next)
-            break;
-        if (token && strcmp(token, next) == 0) {
-            rc = cf_error_set(CF_EPARSE, "ebs ListSnapshotBlocks: repeated NextToken");
+        if (!rc)
+            rc = cf_svc_next_token(&token, next, "ebs ListSnapshotBlocks", "NextToken");
+        if (rc) {
+            if (rc > 0)
+                rc = 0;
             break;
         }
-        free(token);
-        token = strdup(next);
-        if (!token || cf_aws_params_set(&q, "nextToken", token))
+        if (cf_aws_params_set(&q, "nextToken", token))
             rc = cf_svc_oom();
     }
     if (rc)
