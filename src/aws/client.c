@@ -2,6 +2,7 @@
  * presigned URLs and pagination. */
 #include "aws/aws_internal.h"
 #include "aws/cf_sigv4.h"
+#include "aws/svc_internal.h"
 #include "common/cf_hash.h"
 #include "common/cf_json.h"
 #include "common/cf_log.h"
@@ -1063,7 +1064,6 @@ int cf_aws_query_paginate(cf_aws *aws, const cf_aws_service *svc, const char *ac
     for (size_t i = 0; !rc && params && i < params->len; i++)
         rc = cf_aws_params_add(&p, params->items[i].name, params->items[i].value);
     for (int page = 0; !rc; page++) {
-        const char *next;
         if (page >= max_pages) {
             rc = cf_error_set(CF_ETOOBIG, "%s: more than %d pages", action, max_pages);
             break;
@@ -1073,23 +1073,13 @@ int cf_aws_query_paginate(cf_aws *aws, const cf_aws_service *svc, const char *ac
         if (rc)
             break;
         rc = fn(ctx, &r);
+        if (!rc)
+            rc = cf_svc_next_token(
+                &token, cf_xml_text(find_elem(xmlDocGetRootElement(r.xml), token_elem, 0), NULL),
+                action, token_elem);
         if (rc) {
             if (rc > 0)
                 rc = CF_OK;
-            break;
-        }
-        next = cf_xml_text(find_elem(xmlDocGetRootElement(r.xml), token_elem, 0), NULL);
-        if (!next || !*next)
-            break;
-        if (token && strcmp(token, next) == 0) {
-            rc = cf_error_set(CF_EPARSE, "%s: the service returned the same %s twice", action,
-                              token_elem);
-            break;
-        }
-        free(token);
-        token = strdup(next);
-        if (!token) {
-            rc = cf_error_set(CF_ENOMEM, "out of memory");
             break;
         }
         rc = cf_aws_params_set(&p, token_param, token);
@@ -1111,7 +1101,6 @@ int cf_aws_json_paginate(cf_aws *aws, const cf_aws_service *svc, const char *ope
     if (max_pages <= 0)
         max_pages = 1000;
     for (int page = 0; !rc; page++) {
-        json_t *next;
         if (page >= max_pages) {
             rc = cf_error_set(CF_ETOOBIG, "%s: more than %d pages", operation, max_pages);
             break;
@@ -1121,23 +1110,12 @@ int cf_aws_json_paginate(cf_aws *aws, const cf_aws_service *svc, const char *ope
         if (rc)
             break;
         rc = fn(ctx, &r);
+        if (!rc)
+            rc = cf_svc_next_token(&token, json_string_value(json_object_get(r.json, token_out)),
+                                   operation, token_out);
         if (rc) {
             if (rc > 0)
                 rc = CF_OK;
-            break;
-        }
-        next = json_object_get(r.json, token_out);
-        if (!json_is_string(next) || !*json_string_value(next))
-            break;
-        if (token && strcmp(token, json_string_value(next)) == 0) {
-            rc = cf_error_set(CF_EPARSE, "%s: the service returned the same %s twice", operation,
-                              token_out);
-            break;
-        }
-        free(token);
-        token = strdup(json_string_value(next));
-        if (!token) {
-            rc = cf_error_set(CF_ENOMEM, "out of memory");
             break;
         }
         if (json_object_set_new(b, token_in, json_string(token)) != 0)
