@@ -190,6 +190,8 @@ static void classify(disk_ctx *ctx, disk_rec *r)
         r->flags |= DISK_F_IN_WINDOW;
     if (!reg)
         return;
+    if (r->no_content)
+        return;
     r->artifact = !o->no_artifacts && !r->deleted && disk_is_artifact(ctx, r->path);
     if (r->realloc)
         snprintf(r->hash_skipped, sizeof(r->hash_skipped),

@@ -56,6 +56,7 @@ typedef struct disk_rec {
     char *link; /* symlink target; owned; may be NULL */
     /* results */
     int want_content; /* 1: a worker reads the content */
+    int no_content;   /* 1: never read it (the back end found its size impossible) */
     int artifact;     /* 1: copy into artifacts/ */
     int hashed;
     char sha256[CF_SHA256_HEX_LEN];

@@ -30,8 +30,20 @@ typedef struct walk_state {
     disk_ctx *ctx;
     int fs_index;
     int64_t partition;
+    uint64_t fs_bytes; /* size of the file system: nothing real in it is larger */
     int rc;
 } walk_state;
+
+/* A directory larger than this is not descended into (a million entries with long names fit). */
+#define TSK_DIR_MAX (256ull << 20)
+
+/* libtsk maps a claimed size block by block into a run list, appending in linear time: an inode
+ * trashed to claim gigabytes on a small image costs minutes (fls too). What no real entry can
+ * claim is refused before libtsk gets to it. */
+static int size_absurd(uint64_t size, uint64_t fs_bytes, int dir)
+{
+    return size > fs_bytes || (dir && size > TSK_DIR_MAX);
+}
 
 static const char *tsk_msg(void)
 {
@@ -161,10 +173,25 @@ static TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE *f, const char *a_path, void *arg)
         if (m->type == TSK_FS_META_TYPE_LNK && m->link && !(r->link = strdup(m->link)))
             goto oom;
         r->alloc_bytes = r->size;
-        if (r->type == 'r' && r->size > ctx->opt->sparse_max_hole)
+        if (r->type == 'r' && size_absurd(r->size, ws->fs_bytes, 0)) {
+            /* Not even its block map is read: a sparse file this large is not hashed either. */
+            snprintf(r->hash_skipped, sizeof(r->hash_skipped),
+                     "size %" PRIu64 " beyond the file system (%" PRIu64
+                     " bytes): sparse or corrupt; not read",
+                     r->size, ws->fs_bytes);
+            r->no_content = 1;
+        } else if (r->type == 'r' && r->size > ctx->opt->sparse_max_hole) {
             r->alloc_bytes = allocated_bytes(f);
+        }
     } else {
         r->type = type_of_name(f->name->type);
+    }
+    if (f->meta && TSK_FS_IS_DIR_META(f->meta->type) && size_absurd(r->size, ws->fs_bytes, 1)) {
+        disk_error(ctx, "walk",
+                   "directory inode %" PRIuINUM " claims %" PRIu64 " bytes; not descended into",
+                   f->name->meta_addr, r->size);
+        /* libtsk recurses after this callback when the meta says directory: say it is not. */
+        f->meta->type = TSK_FS_META_TYPE_UNDEF;
     }
     ws->rc = disk_emit(ctx, r);
     return ws->rc == CF_OK ? TSK_WALK_CONT : TSK_WALK_STOP;
@@ -330,8 +357,21 @@ int disk_tsk_collect(disk_ctx *ctx)
     if ((rc = disk_pool_start(ctx, threads)) != CF_OK)
         goto cleanup;
     for (int i = 0; i < src->n_fs; i++) {
-        walk_state ws = {ctx, i, src->partition[i], CF_OK};
+        walk_state ws = {ctx, i, src->partition[i],
+                         (uint64_t)fs[i]->block_count * fs[i]->block_size, CF_OK};
+        TSK_FS_FILE *root;
         snprintf(label, sizeof(label), "file system at offset %" PRIdOFF, src->fs_off[i]);
+        tsk_error_reset();
+        root = tsk_fs_file_open_meta(fs[i], NULL, fs[i]->root_inum);
+        if (root && root->meta && root->meta->size > 0 &&
+            size_absurd((uint64_t)root->meta->size, ws.fs_bytes, 1)) {
+            disk_error(ctx, label, "root directory claims %" PRIdOFF " bytes; not walked",
+                       root->meta->size);
+            tsk_fs_file_close(root);
+            continue;
+        }
+        if (root)
+            tsk_fs_file_close(root);
         tsk_error_reset();
         if (tsk_fs_dir_walk(fs[i], fs[i]->root_inum,
                             TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC |
