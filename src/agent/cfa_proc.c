@@ -649,7 +649,9 @@ struct proc_run {
     size_t npids, next_take, next_commit;
     int hidden;
     pthread_mutex_t lock;
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* workers wait here (a slot to free up, their turn to commit) */
+    pthread_cond_t main_cv; /* the committer waits here for slot main_wait */
+    size_t main_wait, workers_waiting;
     struct proc_slot slots[RING_SLOTS];
 };
 
@@ -701,8 +703,11 @@ static void slot_go_direct(struct proc_worker *w)
     if (s->direct)
         return;
     pthread_mutex_lock(&run->lock);
-    while (run->next_commit != w->seq)
+    while (run->next_commit != w->seq) {
+        run->workers_waiting++;
         pthread_cond_wait(&run->cv, &run->lock);
+        run->workers_waiting--;
+    }
     pthread_mutex_unlock(&run->lock);
     slot_flush_errors(w->c, s);
     slot_flush_owners(w->c, s);
@@ -1263,8 +1268,11 @@ static void *worker_main(void *arg)
         s = &run->slots[seq % RING_SLOTS];
         /* the slot is ours once the process RING_SLOTS before is committed (a later one
          * waiting for the same slot must not take it first) */
-        while (s->state != SLOT_FREE || seq >= run->next_commit + RING_SLOTS)
+        while (s->state != SLOT_FREE || seq >= run->next_commit + RING_SLOTS) {
+            run->workers_waiting++;
             pthread_cond_wait(&run->cv, &run->lock);
+            run->workers_waiting--;
+        }
         s->state = SLOT_BUSY;
         pthread_mutex_unlock(&run->lock);
 
@@ -1282,7 +1290,8 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&run->lock);
         s->state = SLOT_DONE;
-        pthread_cond_broadcast(&run->cv);
+        if (run->main_wait == seq) /* wake the committer only when it waits for this one */
+            pthread_cond_signal(&run->main_cv);
         pthread_mutex_unlock(&run->lock);
     }
     cfa_lr_cache_release(); /* this thread's line and directory buffers */
@@ -1315,6 +1324,8 @@ static void collect_pids(struct cfa_ctx *c, struct proc_tables *t, const uint32_
     run->hidden = hidden;
     pthread_mutex_init(&run->lock, NULL);
     pthread_cond_init(&run->cv, NULL);
+    pthread_cond_init(&run->main_cv, NULL);
+    run->main_wait = SIZE_MAX;
     for (i = 0; i < RING_SLOTS; i++) {
         struct cfa_jw init = CFA_JW_INIT(CFA_RECORD_MAX);
         run->slots[i].pjw = init;
@@ -1363,14 +1374,18 @@ static void collect_pids(struct cfa_ctx *c, struct proc_tables *t, const uint32_
     for (seq = 0; seq < n; seq++) {
         struct proc_slot *s = &run->slots[seq % RING_SLOTS];
         pthread_mutex_lock(&run->lock);
-        while (s->state != SLOT_DONE)
-            pthread_cond_wait(&run->cv, &run->lock);
+        while (s->state != SLOT_DONE) {
+            run->main_wait = seq;
+            pthread_cond_wait(&run->main_cv, &run->lock);
+        }
+        run->main_wait = SIZE_MAX;
         pthread_mutex_unlock(&run->lock);
         commit(c, t, s);
         pthread_mutex_lock(&run->lock);
         s->state = SLOT_FREE;
         run->next_commit = seq + 1;
-        pthread_cond_broadcast(&run->cv);
+        if (run->workers_waiting)
+            pthread_cond_broadcast(&run->cv);
         pthread_mutex_unlock(&run->lock);
     }
 done:
@@ -1387,12 +1402,14 @@ done:
         cfa_rbuf_release(&run->slots[i].maps);
         free(run->slots[i].owners);
     }
+    pthread_cond_destroy(&run->main_cv);
     pthread_cond_destroy(&run->cv);
     pthread_mutex_destroy(&run->lock);
     free(run);
     free(w);
     return;
 oom_run:
+    pthread_cond_destroy(&run->main_cv);
     pthread_cond_destroy(&run->cv);
     pthread_mutex_destroy(&run->lock);
 oom:
