@@ -21,7 +21,9 @@ typedef struct src {
     const char *path;
 } src;
 
-static int src_open(src *s, const char *path)
+/* gzbuf: zlib's input buffer (it decompresses ahead into twice that): small for a file's head,
+ * where a big one would inflate hundreds of KiB to return a few. */
+static int src_open_buf(src *s, const char *path, unsigned gzbuf)
 {
     unsigned char magic[2] = {0, 0};
     ssize_t n;
@@ -41,9 +43,14 @@ static int src_open(src *s, const char *path)
             close(fd2);
             return cf_error_set(CF_ENOMEM, "gzdopen %s", path);
         }
-        gzbuffer(s->gz, 256 * 1024);
+        gzbuffer(s->gz, gzbuf);
     }
     return CF_OK;
+}
+
+static int src_open(src *s, const char *path)
+{
+    return src_open_buf(s, path, 256 * 1024);
 }
 
 static void src_close(src *s)
@@ -139,7 +146,7 @@ int cf_read_head(const char *path, char *buf, size_t cap, size_t *len_out)
 {
     src s;
     size_t total = 0, got;
-    int rc = src_open(&s, path);
+    int rc = src_open_buf(&s, path, 8192);
     *len_out = 0;
     if (rc)
         goto cleanup;
