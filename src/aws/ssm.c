@@ -349,32 +349,38 @@ static int inv_parse_v(void *l, json_t *b)
     return cf_ssm_parse_invocations(l, b);
 }
 
+/* *body = {key: value, CommandId, InstanceId} (value taken; the ids when not NULL). */
+static int ids_body(json_t **body, const char *op, const char *key, json_t *value,
+                    const char *command_id, const char *instance_id)
+{
+    *body = json_object();
+    if (!*body) {
+        json_decref(value);
+        return cf_svc_oom();
+    }
+    if (json_object_set_new(*body, key, value) ||
+        (command_id && json_object_set_new(*body, "CommandId", json_string(command_id))) ||
+        (instance_id && json_object_set_new(*body, "InstanceId", json_string(instance_id))))
+        return cf_error_set(CF_EINVAL, "ssm %s: bad ids", op);
+    return 0;
+}
+
 int cf_ssm_list_command_invocations(cf_ssm_invocation_list **out, cf_aws *aws,
                                     const char *command_id, const char *instance_id)
 {
-    cf_ssm_invocation_list *l = NULL;
-    json_t *body = json_object();
-    int rc = 0;
+    cf_ssm_invocation_list *l = calloc(1, sizeof(*l));
+    json_t *body = NULL;
+    int rc = l ? ids_body(&body, "ListCommandInvocations", "Details", json_true(), command_id,
+                          instance_id)
+               : cf_svc_oom();
 
     *out = NULL;
-    l = calloc(1, sizeof(*l));
-    if (!l || !body) {
-        rc = cf_svc_oom();
-        goto cleanup;
-    }
-    if (json_object_set_new(body, "Details", json_true()) ||
-        (command_id && json_object_set_new(body, "CommandId", json_string(command_id))) ||
-        (instance_id && json_object_set_new(body, "InstanceId", json_string(instance_id)))) {
-        rc = cf_error_set(CF_EINVAL, "ssm ListCommandInvocations: bad ids");
-        goto cleanup;
-    }
-    rc = ssm_pages(aws, "ListCommandInvocations", body, l, inv_parse_v);
+    if (!rc)
+        rc = ssm_pages(aws, "ListCommandInvocations", body, l, inv_parse_v);
     if (rc)
-        goto cleanup;
-    *out = l;
-    l = NULL;
-cleanup:
-    cf_ssm_invocation_list_free(l);
+        cf_ssm_invocation_list_free(l);
+    else
+        *out = l;
     json_decref(body);
     return rc;
 }
@@ -501,29 +507,19 @@ static int cmd_parse_v(void *l, json_t *b)
 int cf_ssm_list_commands(cf_ssm_command_list **out, cf_aws *aws, const char *command_id,
                          const char *instance_id)
 {
-    cf_ssm_command_list *l = NULL;
-    json_t *body = json_object();
-    int rc = 0;
+    cf_ssm_command_list *l = calloc(1, sizeof(*l));
+    json_t *body = NULL;
+    int rc =
+        l ? ids_body(&body, "ListCommands", "MaxResults", json_integer(50), command_id, instance_id)
+          : cf_svc_oom();
 
     *out = NULL;
-    l = calloc(1, sizeof(*l));
-    if (!l || !body) {
-        rc = cf_svc_oom();
-        goto cleanup;
-    }
-    if (json_object_set_new(body, "MaxResults", json_integer(50)) ||
-        (command_id && json_object_set_new(body, "CommandId", json_string(command_id))) ||
-        (instance_id && json_object_set_new(body, "InstanceId", json_string(instance_id)))) {
-        rc = cf_error_set(CF_EINVAL, "ssm ListCommands: bad ids");
-        goto cleanup;
-    }
-    rc = ssm_pages(aws, "ListCommands", body, l, cmd_parse_v);
+    if (!rc)
+        rc = ssm_pages(aws, "ListCommands", body, l, cmd_parse_v);
     if (rc)
-        goto cleanup;
-    *out = l;
-    l = NULL;
-cleanup:
-    cf_ssm_command_list_free(l);
+        cf_ssm_command_list_free(l);
+    else
+        *out = l;
     json_decref(body);
     return rc;
 }
