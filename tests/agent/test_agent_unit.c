@@ -387,10 +387,40 @@ static void test_agent_bundle_roundtrip(void **state)
     rmdir(dir);
 }
 
+static int span_u64(const char *txt, int base, uint64_t *v)
+{
+    struct cfa_span sp = {txt, strlen(txt)};
+    return cfa_span_u64(sp, base, v);
+}
+
+static void test_agent_span_u64_bounds(void **state)
+{
+    uint64_t v = 0;
+    (void)state;
+    assert_int_equal(span_u64("18446744073709551615", 10, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(span_u64("18446744073709551616", 10, &v), -1);
+    assert_int_equal(span_u64("99999999999999999999", 10, &v), -1);
+    assert_int_equal(span_u64("ffffffffffffffff", 16, &v), 0);
+    assert_true(v == UINT64_MAX);
+    assert_int_equal(span_u64("10000000000000000", 16, &v), -1);
+    assert_int_equal(span_u64("0x1f", 16, &v), 0);
+    assert_true(v == 31);
+    assert_int_equal(span_u64("7fffffffffff", 16, &v), 0);
+    assert_true(v == 0x7fffffffffffull);
+    assert_int_equal(span_u64("0", 10, &v), 0);
+    assert_true(v == 0);
+    assert_int_equal(span_u64("", 10, &v), -1);
+    assert_int_equal(span_u64("12a", 10, &v), -1);
+    assert_int_equal(span_u64("-1", 10, &v), -1);
+    assert_int_equal(span_u64("0x", 16, &v), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agent_sha256_vs_openssl),
+        cmocka_unit_test(test_agent_span_u64_bounds),
         cmocka_unit_test(test_agent_sha256_hex_known),
         cmocka_unit_test(test_agent_json_escapes_everything),
         cmocka_unit_test(test_agent_json_bounded),
