@@ -201,6 +201,34 @@ oom:
     return TSK_WALK_STOP;
 }
 
+/* libtsk builds $OrphanFiles by walking every unallocated directory inode, inside the walk,
+ * where our callback cannot refuse one: look for a directory inode claiming an impossible size
+ * first. Returns its address, or 0. */
+typedef struct orphan_probe {
+    uint64_t fs_bytes;
+    TSK_INUM_T bad;
+} orphan_probe;
+
+static TSK_WALK_RET_ENUM on_orphan_probe(TSK_FS_FILE *f, void *arg)
+{
+    orphan_probe *p = arg;
+    if (f->meta && TSK_FS_IS_DIR_META(f->meta->type) && f->meta->size > 0 &&
+        size_absurd((uint64_t)f->meta->size, p->fs_bytes, 1)) {
+        p->bad = f->meta->addr;
+        return TSK_WALK_STOP;
+    }
+    return TSK_WALK_CONT;
+}
+
+static TSK_INUM_T find_absurd_orphan_dir(TSK_FS_INFO *fs, uint64_t fs_bytes)
+{
+    orphan_probe p = {fs_bytes, 0};
+    if (tsk_fs_meta_walk(fs, fs->first_inum, fs->last_inum, TSK_FS_META_FLAG_UNALLOC,
+                         on_orphan_probe, &p) != 0)
+        tsk_error_reset();
+    return p.bad;
+}
+
 /* Reader: own handles per worker thread. */
 static int reader_new(disk_ctx *ctx, disk_reader **out)
 {
@@ -357,9 +385,13 @@ int disk_tsk_collect(disk_ctx *ctx)
     if ((rc = disk_pool_start(ctx, threads)) != CF_OK)
         goto cleanup;
     for (int i = 0; i < src->n_fs; i++) {
-        walk_state ws = {ctx, i, src->partition[i],
-                         (uint64_t)fs[i]->block_count * fs[i]->block_size, CF_OK};
+        /* What the superblock claims, but never more than the image holds (it can lie). */
+        uint64_t claimed = (uint64_t)fs[i]->block_count * fs[i]->block_size;
+        uint64_t held = img->size > src->fs_off[i] ? (uint64_t)(img->size - src->fs_off[i]) : 0;
+        walk_state ws = {ctx, i, src->partition[i], claimed < held ? claimed : held, CF_OK};
         TSK_FS_FILE *root;
+        TSK_FS_DIR_WALK_FLAG_ENUM flags;
+        TSK_INUM_T bad;
         snprintf(label, sizeof(label), "file system at offset %" PRIdOFF, src->fs_off[i]);
         tsk_error_reset();
         root = tsk_fs_file_open_meta(fs[i], NULL, fs[i]->root_inum);
@@ -373,10 +405,17 @@ int disk_tsk_collect(disk_ctx *ctx)
         if (root)
             tsk_fs_file_close(root);
         tsk_error_reset();
-        if (tsk_fs_dir_walk(fs[i], fs[i]->root_inum,
-                            TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC |
-                                TSK_FS_DIR_WALK_FLAG_RECURSE,
-                            on_entry, &ws) != 0) {
+        flags = TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC |
+                TSK_FS_DIR_WALK_FLAG_RECURSE;
+        bad = find_absurd_orphan_dir(fs[i], ws.fs_bytes);
+        if (bad) {
+            disk_error(ctx, label,
+                       "unallocated directory inode %" PRIuINUM
+                       " claims an impossible size; orphan files ($OrphanFiles) not listed",
+                       bad);
+            flags |= TSK_FS_DIR_WALK_FLAG_NOORPHAN;
+        }
+        if (tsk_fs_dir_walk(fs[i], fs[i]->root_inum, flags, on_entry, &ws) != 0) {
             if (ws.rc != CF_OK) {
                 rc = ws.rc;
                 goto cleanup;
