@@ -1,6 +1,7 @@
 /* autoscaling: calls over cf_aws_query (see autoscaling.h). */
 #include "aws/autoscaling.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,14 @@ int cf_asg_parse_activities(cf_asg_activity_list *l, xmlDoc *doc, const char *re
                             act_parse, act_release);
 }
 
+static __thread char asg_last_reqid[128]; /* see cf_asg_last_request_id */
+
+const char *cf_asg_last_request_id(void)
+{
+    return asg_last_reqid;
+}
+
+/* decrement < 0: ShouldDecrementDesiredCapacity is not sent (ExitStandby). */
 static int group_call(cf_asg_activity_list **out, cf_aws *aws, const char *action,
                       const char *group, const char *const *ids, size_t n_ids, int decrement)
 {
@@ -162,6 +171,8 @@ static int group_call(cf_asg_activity_list **out, cf_aws *aws, const char *actio
     cf_asg_activity_list *l = NULL;
     char result[64];
     int rc = 0;
+
+    asg_last_reqid[0] = '\0';
 
     if (out)
         *out = NULL;
@@ -172,10 +183,11 @@ static int group_call(cf_asg_activity_list **out, cf_aws *aws, const char *actio
     rc = cf_aws_params_add(&p, "AutoScalingGroupName", group);
     if (!rc)
         rc = cf_svc_params_list(&p, "InstanceIds", ".member.", ids, n_ids);
-    if (!rc)
+    if (!rc && decrement >= 0)
         rc = cf_aws_params_add(&p, "ShouldDecrementDesiredCapacity", decrement ? "true" : "false");
     if (!rc) {
         rc = cf_aws_query(aws, &cf_aws_svc_autoscaling, action, &p, &r);
+        snprintf(asg_last_reqid, sizeof(asg_last_reqid), "%s", r.request_id);
         if (rc)
             cf_error_wrap("autoscaling %s %s", action, group);
     }
@@ -204,11 +216,17 @@ cleanup:
 int cf_asg_enter_standby(cf_asg_activity_list **out, cf_aws *aws, const char *group,
                          const char *const *ids, size_t n_ids, int decrement_desired)
 {
-    return group_call(out, aws, "EnterStandby", group, ids, n_ids, decrement_desired);
+    return group_call(out, aws, "EnterStandby", group, ids, n_ids, decrement_desired != 0);
 }
 
 int cf_asg_detach_instances(cf_asg_activity_list **out, cf_aws *aws, const char *group,
                             const char *const *ids, size_t n_ids, int decrement_desired)
 {
-    return group_call(out, aws, "DetachInstances", group, ids, n_ids, decrement_desired);
+    return group_call(out, aws, "DetachInstances", group, ids, n_ids, decrement_desired != 0);
+}
+
+int cf_asg_exit_standby(cf_asg_activity_list **out, cf_aws *aws, const char *group,
+                        const char *const *ids, size_t n_ids)
+{
+    return group_call(out, aws, "ExitStandby", group, ids, n_ids, -1);
 }

@@ -59,4 +59,12 @@ int cf_asg_detach_instances(cf_asg_activity_list **out, cf_aws *aws, const char 
 int cf_asg_parse_instances(cf_asg_instance_list *l, xmlDoc *doc);
 int cf_asg_parse_activities(cf_asg_activity_list *l, xmlDoc *doc, const char *result);
 
+/* ExitStandby: back in service (the group's desired capacity grows by the instances). */
+int cf_asg_exit_standby(cf_asg_activity_list **out, cf_aws *aws, const char *group,
+                        const char *const *ids, size_t n_ids);
+
+/* The request id of this thread's last EnterStandby / DetachInstances / ExitStandby (answered or
+ * refused by AWS; "" when it failed before sending), for journals of every change. */
+const char *cf_asg_last_request_id(void);
+
 #endif

@@ -227,6 +227,13 @@ static int p_tag_spec(cf_aws_params *p, int idx, const char *rtype, const cf_ec2
     return rc;
 }
 
+static __thread char ec2_last_reqid[128]; /* see cf_ec2_last_request_id */
+
+const char *cf_ec2_last_request_id(void)
+{
+    return ec2_last_reqid;
+}
+
 /* A mutating call: adds DryRun, maps DryRunOperation to CF_EC2_DRY_RUN_OK. *r is released by the
  * caller. */
 static int ec2_mutate(cf_aws *aws, const char *action, cf_aws_params *p, int dry_run,
@@ -238,6 +245,7 @@ static int ec2_mutate(cf_aws *aws, const char *action, cf_aws_params *p, int dry
         rc = cf_aws_params_set(p, "DryRun", "true");
     if (!rc)
         rc = cf_aws_query(aws, &cf_aws_svc_ec2, action, p, r);
+    snprintf(ec2_last_reqid, sizeof(ec2_last_reqid), "%s", r->request_id);
     if (rc < 0 && dry_run && cf_aws_error_is_dry_run_ok()) {
         cf_error_clear();
         return CF_EC2_DRY_RUN_OK;
@@ -1668,6 +1676,10 @@ int cf_ec2_run_instances(cf_ec2_instance_list **out, cf_aws *aws, const cf_ec2_r
         rc = cf_aws_params_add(&p, "UserData", s->user_data_b64);
     if (!rc && s->client_token)
         rc = cf_aws_params_add(&p, "ClientToken", s->client_token);
+    if (!rc && s->imdsv2_required)
+        rc = cf_aws_params_add(&p, "MetadataOptions.HttpTokens", "required");
+    if (!rc && s->shutdown_behavior)
+        rc = cf_aws_params_add(&p, "InstanceInitiatedShutdownBehavior", s->shutdown_behavior);
     if (!rc)
         rc = p_tag_spec(&p, 1, "instance", s->tags, s->n_tags);
     if (!rc)
@@ -1776,6 +1788,43 @@ int cf_ec2_disassociate_address(cf_aws *aws, const char *association_id, int dry
         rc = cf_aws_params_add(&p, "AssociationId", association_id);
     if (!rc)
         rc = ec2_simple(aws, "DisassociateAddress", &p, dry_run);
+    cf_aws_params_release(&p);
+    return rc;
+}
+
+int cf_ec2_get_instance_attribute(char **value_out, cf_aws *aws, const char *instance_id,
+                                  const char *attribute)
+{
+    cf_aws_params p = CF_AWS_PARAMS_INIT;
+    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    char path[128];
+    const char *v;
+    int rc = need(instance_id, "instance id");
+
+    *value_out = NULL;
+    if (!rc)
+        rc = need(attribute, "attribute");
+    if (!rc)
+        rc = cf_svc_pname(path, sizeof(path), "%s/value", attribute);
+    if (!rc)
+        rc = cf_aws_params_add(&p, "InstanceId", instance_id);
+    if (!rc)
+        rc = cf_aws_params_add(&p, "Attribute", attribute);
+    if (rc)
+        goto cleanup;
+    rc = cf_aws_query(aws, &cf_aws_svc_ec2, "DescribeInstanceAttribute", &p, &r);
+    if (rc) {
+        cf_error_wrap("ec2 DescribeInstanceAttribute");
+        goto cleanup;
+    }
+    v = r.xml ? cf_xml_text(xmlDocGetRootElement(r.xml), path) : NULL;
+    if (v && *v) {
+        *value_out = strdup(v);
+        if (!*value_out)
+            rc = cf_svc_oom();
+    }
+cleanup:
+    cf_aws_response_release(&r);
     cf_aws_params_release(&p);
     return rc;
 }

@@ -456,6 +456,8 @@ typedef struct cf_ec2_run_spec {
     const char *client_token;    /* strongly advised: a retried run does not launch twice */
     const cf_ec2_tag_spec *tags; /* applied to the instance and its volumes */
     size_t n_tags;
+    int imdsv2_required;           /* MetadataOptions.HttpTokens=required when != 0 */
+    const char *shutdown_behavior; /* InstanceInitiatedShutdownBehavior "stop"/"terminate" */
 } cf_ec2_run_spec;
 
 /* Launches one instance (MinCount = MaxCount = 1); *out holds it as RunInstances described it. */
@@ -487,5 +489,16 @@ int cf_ec2_parse_volumes(cf_ec2_volume_list *l, xmlDoc *doc);
 int cf_ec2_parse_snapshots(cf_ec2_snapshot_list *l, xmlDoc *doc);
 int cf_ec2_parse_profile_assocs(cf_ec2_profile_assoc_list *l, xmlDoc *doc);
 int cf_ec2_parse_addresses(cf_ec2_address_list *l, xmlDoc *doc);
+
+/* The request id of the answer to this thread's last mutating EC2 request (a change, a DryRun
+ * answer or an AWS error), for journals that record the request id of every change. A call that
+ * fails before sending leaves it unchanged: after rc < 0 read cf_error_last()->request_id. */
+const char *cf_ec2_last_request_id(void);
+
+/* DescribeInstanceAttribute of a scalar attribute ("disableApiTermination",
+ * "instanceInitiatedShutdownBehavior", "instanceType", ...): *value_out is the text of its
+ * <value> (caller frees), NULL when AWS sent none. */
+int cf_ec2_get_instance_attribute(char **value_out, cf_aws *aws, const char *instance_id,
+                                  const char *attribute);
 
 #endif

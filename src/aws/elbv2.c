@@ -1,6 +1,7 @@
 /* elbv2: target group calls over cf_aws_query (see elbv2.h). */
 #include "aws/elbv2.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,12 +231,21 @@ cleanup:
     return rc;
 }
 
+static __thread char elbv2_last_reqid[128]; /* see cf_elbv2_last_request_id */
+
+const char *cf_elbv2_last_request_id(void)
+{
+    return elbv2_last_reqid;
+}
+
 int cf_elbv2_deregister_targets(cf_aws *aws, const char *tg_arn, const cf_elbv2_target *targets,
                                 size_t n)
 {
     cf_aws_params p = CF_AWS_PARAMS_INIT;
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     int rc = 0;
+
+    elbv2_last_reqid[0] = '\0';
 
     if (!tg_arn || n == 0) {
         rc = cf_error_set(CF_EINVAL, "elbv2 DeregisterTargets: need a target group and targets");
@@ -246,6 +256,7 @@ int cf_elbv2_deregister_targets(cf_aws *aws, const char *tg_arn, const cf_elbv2_
         rc = p_targets(&p, targets, n);
     if (!rc) {
         rc = cf_aws_query(aws, &cf_aws_svc_elbv2, "DeregisterTargets", &p, &r);
+        snprintf(elbv2_last_reqid, sizeof(elbv2_last_reqid), "%s", r.request_id);
         if (rc)
             cf_error_wrap("elbv2 DeregisterTargets");
     }

@@ -63,4 +63,8 @@ int cf_elbv2_deregister_targets(cf_aws *aws, const char *tg_arn, const cf_elbv2_
 int cf_elbv2_parse_target_groups(cf_elbv2_tg_list *l, xmlDoc *doc);
 int cf_elbv2_parse_target_health(cf_elbv2_health_list *l, xmlDoc *doc);
 
+/* The request id of this thread's last DeregisterTargets (answered or refused by AWS; "" when it
+ * failed before sending), for journals that record the request id of every change. */
+const char *cf_elbv2_last_request_id(void);
+
 #endif

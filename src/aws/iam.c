@@ -1,6 +1,7 @@
 /* iam: PutRolePolicy and GetInstanceProfile over cf_aws_query (see iam.h). */
 #include "aws/iam.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,21 @@ static int x_str(xmlNode *n, const char *path, char **out)
     return cf_svc_xml_str(n, path, 0, out);
 }
 
+static __thread char iam_last_reqid[128]; /* see cf_iam_last_request_id */
+
+const char *cf_iam_last_request_id(void)
+{
+    return iam_last_reqid;
+}
+
 int cf_iam_put_role_policy(cf_aws *aws, const char *role, const char *policy_name,
                            const char *policy_json)
 {
     cf_aws_params p = CF_AWS_PARAMS_INIT;
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
     int rc = 0;
+
+    iam_last_reqid[0] = '\0';
 
     if (!role || !*role || !policy_name || !*policy_name || !policy_json) {
         rc = cf_error_set(CF_EINVAL, "iam PutRolePolicy: need role, policy name and document");
@@ -31,6 +41,7 @@ int cf_iam_put_role_policy(cf_aws *aws, const char *role, const char *policy_nam
         rc = cf_aws_params_add(&p, "PolicyDocument", policy_json);
     if (!rc)
         rc = cf_aws_query(aws, &cf_aws_svc_iam, "PutRolePolicy", &p, &r);
+    snprintf(iam_last_reqid, sizeof(iam_last_reqid), "%s", r.request_id);
     if (rc)
         cf_error_wrap("iam PutRolePolicy %s/%s", role, policy_name);
 cleanup:

@@ -42,4 +42,8 @@ const char *cf_iam_profile_name_from_arn(const char *arn);
 /* Parses a GetInstanceProfile response (public for tests and fuzzing). */
 int cf_iam_parse_instance_profile(cf_iam_instance_profile **out, xmlDoc *doc);
 
+/* The request id of this thread's last PutRolePolicy (answered or refused by AWS; "" when it
+ * failed before sending), for journals that record the request id of every change. */
+const char *cf_iam_last_request_id(void);
+
 #endif

@@ -407,6 +407,13 @@ def check(what, args):
         iid, want = args
         v = ec2.describe_instance_attribute(InstanceId=iid, Attribute="disableApiTermination")
         return v["DisableApiTermination"]["Value"] == (want == "1")
+    if what == "launch-options":  # instance http-tokens shutdown-behaviour
+        iid, tokens, shutdown = args
+        inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+        v = ec2.describe_instance_attribute(InstanceId=iid,
+                                            Attribute="instanceInitiatedShutdownBehavior")
+        return (inst.get("MetadataOptions", {}).get("HttpTokens") == tokens and
+                v["InstanceInitiatedShutdownBehavior"]["Value"] == shutdown)
     if what == "snapshot-tag":
         snap, key, value = args
         s = ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]

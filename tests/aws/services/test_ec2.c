@@ -300,6 +300,21 @@ static void test_ec2_instance_attributes(void **state)
     assert_true(t_check("termination-protection", iid, "0", NULL));
     T_OK(cf_ec2_set_termination_protection(aws, iid, 1, 0));
     assert_true(t_check("termination-protection", iid, "1", NULL));
+    {
+        char *v = NULL;
+        T_OK(cf_ec2_get_instance_attribute(&v, aws, iid, "disableApiTermination"));
+        assert_string_equal(v, "true");
+        free(v);
+        T_OK(cf_ec2_get_instance_attribute(&v, aws, iid, "instanceInitiatedShutdownBehavior"));
+        assert_string_equal(v, "stop");
+        free(v);
+        v = NULL;
+        assert_int_equal(
+            cf_ec2_get_instance_attribute(&v, aws, "i-00000000000000000", "disableApiTermination"),
+            CF_EAWS);
+        assert_null(v);
+        assert_int_equal(cf_ec2_get_instance_attribute(&v, aws, iid, NULL), CF_EINVAL);
+    }
     T_OK(cf_ec2_set_shutdown_behavior(aws, iid, "stop", 0));
     assert_int_equal(cf_ec2_set_shutdown_behavior(aws, iid, "reboot", 0), CF_EINVAL);
     T_OK(cf_ec2_set_termination_protection(aws, iid, 0, 0));
@@ -413,6 +428,20 @@ static void test_ec2_run_terminate_client_token(void **state)
      * token (and fails on the client-token filter), so the "same token, same instance" half is
      * AWS's promise, not tested here. */
     assert_string_equal(a->items[0].client_token, "casefile-test-worker-1");
+    assert_true(t_check("launch-options", id, "optional", "stop", NULL)); /* the defaults */
+    {
+        cf_ec2_instance_list *c = NULL;
+        s.client_token = "casefile-test-worker-2";
+        s.imdsv2_required = 1;
+        s.shutdown_behavior = "terminate";
+        T_OK(cf_ec2_run_instances(&c, aws, &s, 0));
+        assert_true(t_check("launch-options", c->items[0].id, "required", "terminate", NULL));
+        {
+            const char *ids[] = {c->items[0].id};
+            T_OK(cf_ec2_terminate_instances(aws, ids, 1, 0));
+        }
+        cf_ec2_instance_list_free(c);
+    }
     {
         const char *ids[] = {id};
         assert_int_equal(cf_ec2_terminate_instances(aws, ids, 1, 1), CF_EC2_DRY_RUN_OK);
@@ -446,6 +475,30 @@ static void test_ec2_create_tags(void **state)
                         "isolated");
     assert_string_equal(cf_ec2_tag_get(l->items[0].tags, l->items[0].n_tags, "empty"), "");
     cf_ec2_instance_list_free(l);
+}
+
+/* cf_ec2_last_request_id: every mutating answer (change, DryRun, AWS error) leaves its request id;
+ * a call refused before any request leaves it as it was (and its error has none). */
+static void test_ec2_last_request_id(void **state)
+{
+    const char *ids[] = {T("CF_T_INSTANCE")}, *bad[] = {"i-00000000000000000"};
+    cf_ec2_tag_spec tags[] = {{"casefile:reqid", "1"}};
+    char first[128];
+    (void)state;
+
+    T_OK(cf_ec2_create_tags(aws, ids, 1, tags, 1, 0));
+    assert_true(strlen(cf_ec2_last_request_id()) > 0);
+    snprintf(first, sizeof(first), "%s", cf_ec2_last_request_id());
+    assert_int_equal(cf_ec2_create_tags(aws, ids, 1, tags, 1, 1), CF_EC2_DRY_RUN_OK);
+    assert_true(strlen(cf_ec2_last_request_id()) > 0);
+    assert_string_not_equal(cf_ec2_last_request_id(), first);
+    assert_true(cf_ec2_set_termination_protection(aws, bad[0], 1, 0) < 0);
+    assert_true(strlen(cf_ec2_last_request_id()) > 0);
+    assert_string_equal(cf_ec2_last_request_id(), cf_error_last()->request_id);
+    snprintf(first, sizeof(first), "%s", cf_ec2_last_request_id());
+    assert_int_equal(cf_ec2_create_tags(aws, NULL, 0, tags, 1, 0), CF_EINVAL);
+    assert_string_equal(cf_ec2_last_request_id(), first);
+    assert_string_equal(cf_error_last()->request_id, "");
 }
 
 static void test_ec2_instance_profile_association(void **state)
@@ -538,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_ec2_snapshot_volume_lifecycle),
         cmocka_unit_test(test_ec2_run_terminate_client_token),
         cmocka_unit_test(test_ec2_create_tags),
+        cmocka_unit_test(test_ec2_last_request_id),
         cmocka_unit_test(test_ec2_instance_profile_association),
         cmocka_unit_test(test_ec2_addresses),
         cmocka_unit_test(test_ec2_bad_arguments),

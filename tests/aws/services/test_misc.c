@@ -298,9 +298,13 @@ static void test_iam_instance_profile_and_policy(void **state)
     assert_null(p);
 
     T_OK(cf_iam_put_role_policy(aws, "web-role", "casefile-revoke-sessions", deny));
+    assert_true(strlen(cf_iam_last_request_id()) > 0);
     assert_true(t_check("role-policy", "web-role", "casefile-revoke-sessions", NULL));
     assert_int_equal(cf_iam_put_role_policy(aws, "web-role", "bad", "{not json"), CF_EAWS);
     assert_string_equal(cf_error_last()->aws_code, "MalformedPolicyDocument");
+    assert_string_equal(cf_iam_last_request_id(), cf_error_last()->request_id);
+    assert_int_equal(cf_iam_put_role_policy(aws, NULL, "x", deny), CF_EINVAL);
+    assert_string_equal(cf_iam_last_request_id(), "");
 
     assert_string_equal(
         cf_iam_profile_name_from_arn("arn:aws:iam::123456789012:instance-profile/a/b/prof"),
@@ -344,6 +348,7 @@ static void test_elbv2_targets(void **state)
     h = NULL;
 
     T_OK(cf_elbv2_deregister_targets(aws, T("CF_T_TG"), &t, 1));
+    assert_true(strlen(cf_elbv2_last_request_id()) > 0);
     assert_true(t_check("target-deregistered", T("CF_T_TG"), T("CF_T_INSTANCE"), NULL));
     T_OK(cf_elbv2_describe_target_health(&h, aws, T("CF_T_TG"), NULL, 0));
     for (size_t i = 0; i < h->n; i++) /* gone, or at least draining */
@@ -359,6 +364,7 @@ static void test_elbv2_targets(void **state)
                      CF_EAWS);
     assert_string_equal(cf_error_last()->aws_code, "TargetGroupNotFound");
     assert_int_equal(cf_elbv2_deregister_targets(aws, T("CF_T_TG"), NULL, 0), CF_EINVAL);
+    assert_string_equal(cf_elbv2_last_request_id(), "");
 }
 
 /* ---- Auto Scaling --------------------------------------------------------------------------- */
@@ -400,12 +406,24 @@ static void test_autoscaling_standby_detach(void **state)
     cf_asg_activity_list_free(acts);
     acts = NULL;
     assert_true(t_check("asg-state", ids[0], "Standby", NULL));
+    assert_true(strlen(cf_asg_last_request_id()) > 0);
+    /* and back in service */
+    T_OK(cf_asg_exit_standby(&acts, aws, T("CF_T_ASG"), &ids[0], 1));
+    assert_int_equal(acts->n, 1);
+    assert_non_null(strstr(acts->items[0].description, ids[0]));
+    cf_asg_activity_list_free(acts);
+    acts = NULL;
+    assert_true(strlen(cf_asg_last_request_id()) > 0);
+    assert_true(t_check("asg-state", ids[0], "InService", NULL));
 
     T_OK(cf_asg_detach_instances(NULL, aws, T("CF_T_ASG"), &ids[1], 1, 1));
     assert_true(t_check("asg-state", ids[1], "none", NULL));
     assert_int_equal(cf_asg_enter_standby(&acts, aws, "no-such-group", &ids[2], 1, 1), CF_EAWS);
     assert_null(acts);
+    assert_string_equal(cf_asg_last_request_id(), cf_error_last()->request_id);
     assert_int_equal(cf_asg_detach_instances(NULL, aws, NULL, ids, 1, 1), CF_EINVAL);
+    assert_string_equal(cf_asg_last_request_id(), "");
+    assert_int_equal(cf_asg_exit_standby(NULL, aws, T("CF_T_ASG"), NULL, 0), CF_EINVAL);
 }
 
 /* ---- SQS ------------------------------------------------------------------------------------ */
