@@ -1,5 +1,6 @@
 /* casefile doctor: prove credentials, region, endpoints, the evidence bucket and every permission
  * the workflow needs, before an incident. */
+#include "aws/sts.h"
 #include "cli/cli.h"
 #include "common/cf_error.h"
 #include "common/cf_json.h"
@@ -264,18 +265,14 @@ int cf_cmd_doctor(int argc, char **argv)
         memset(&cr, 0, sizeof(cr));
     }
     {
-        cf_aws_params p = CF_AWS_PARAMS_INIT;
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        if (cf_aws_query(aws, &cf_aws_svc_sts, "GetCallerIdentity", &p, &r)) {
+        cf_sts_identity who;
+        if (cf_sts_get_caller_identity(aws, &who)) {
             printf("MISSING  credentials: sts:GetCallerIdentity failed: %s\n",
                    cf_error_last()->msg);
-            cf_aws_response_release(&r);
             exit_code = CF_EXIT_ENV;
             goto cleanup;
         }
-        printf("OK       credentials: %s\n",
-               wf_xml(xmlDocGetRootElement(r.xml), "GetCallerIdentityResult/Arn"));
-        cf_aws_response_release(&r);
+        printf("OK       credentials: %s\n", who.arn);
     }
     if (!cfg.evidence_bucket) {
         printf("MISSING  evidence_bucket is not configured\n");

@@ -1,7 +1,7 @@
 /* casefile watch --queue URL: findings from SQS (fed by an EventBridge rule), one case each. */
+#include "aws/sqs.h"
 #include "cli/cli.h"
 #include "common/cf_error.h"
-#include "common/cf_json.h"
 #include "workflow/cf_wf_cli.h"
 #include "workflow/cf_workflow.h"
 
@@ -18,31 +18,20 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static int sqs_call(cf_aws *aws, const char *op, json_t *body, cf_aws_response *r)
-{
-    int rc = cf_aws_json(aws, &cf_aws_svc_sqs, op, body, r);
-    if (rc)
-        cf_error_wrap("SQS %s", op);
-    return rc;
-}
-
 /* One message: open its case (recorded in case.db), delete it, run the case. Returns 1 when the
  * case had step failures, 0 when fine, <0 when the message was left on the queue. */
-static int one_message(cf_config *cfg, cf_aws *aws, const char *queue, json_t *m, int dry)
+static int one_message(cf_config *cfg, cf_aws *aws, const char *queue, const cf_sqs_message *m,
+                       int dry)
 {
-    const char *body = json_string_value(json_object_get(m, "Body"));
-    const char *receipt = json_string_value(json_object_get(m, "ReceiptHandle"));
     cf_finding f;
     cf_wf wf;
     int rc;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    json_t *del;
-    if (!body || !receipt)
+    if (!m->body || !m->receipt_handle)
         return CF_EINVAL;
-    if ((rc = cf_finding_parse(&f, body, strlen(body)))) {
+    if ((rc = cf_finding_parse(&f, m->body, m->body_len))) {
         /* Left on the queue: its redrive policy moves it to the dead-letter queue. */
         fprintf(stderr, "casefile watch: message %s is not a finding (%s); left on the queue\n",
-                json_string_value(json_object_get(m, "MessageId")), cf_error_last()->msg);
+                m->id ? m->id : "?", cf_error_last()->msg);
         return rc;
     }
     if ((rc = cf_wf_open(&wf, cfg, aws, &f, dry))) {
@@ -51,12 +40,9 @@ static int one_message(cf_config *cfg, cf_aws *aws, const char *queue, json_t *m
         return rc;
     }
     /* The case is recorded: the message may go. A crash from here on is `casefile resume`. */
-    del = json_pack("{s:s,s:s}", "QueueUrl", queue, "ReceiptHandle", receipt);
-    if (sqs_call(aws, "DeleteMessage", del, &r))
+    if (cf_sqs_delete_message(aws, queue, m->receipt_handle))
         fprintf(stderr, "casefile watch: %s (the message may come back; its case is joined)\n",
                 cf_error_last()->msg);
-    json_decref(del);
-    cf_aws_response_release(&r);
     rc = cf_wf_run(&wf);
     printf("%s\n", wf.case_id);
     fflush(stdout);
@@ -131,31 +117,21 @@ int cf_cmd_watch(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     while (!stop_flag) {
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        json_t *req = json_pack("{s:s,s:i,s:i,s:i}", "QueueUrl", queue, "MaxNumberOfMessages", 1,
-                                "WaitTimeSeconds", wait_s, "VisibilityTimeout", 900);
-        json_t *msgs, *m;
-        size_t i;
-        rc = sqs_call(aws, "ReceiveMessage", req, &r);
-        json_decref(req);
+        cf_sqs_message_list *msgs = NULL;
+        rc = cf_sqs_receive_message(&msgs, aws, queue, 1, wait_s, 900);
         if (rc) {
             fprintf(stderr, "casefile watch: %s\n", cf_error_last()->msg);
-            cf_aws_response_release(&r);
             exit_code = CF_EXIT_ENV;
             break;
         }
-        msgs = json_object_get(r.json, "Messages");
-        if (!json_array_size(msgs) && once) {
-            cf_aws_response_release(&r);
+        if (!msgs->n && once) {
+            cf_sqs_message_list_free(msgs);
             break;
         }
-        json_array_foreach(msgs, i, m)
-        {
-            int res = one_message(&cfg, aws, queue, m, dry);
-            if (res == 1)
+        for (size_t i = 0; i < msgs->n; i++)
+            if (one_message(&cfg, aws, queue, &msgs->items[i], dry) == 1)
                 exit_code = CF_EXIT_STEP_FAILED;
-        }
-        cf_aws_response_release(&r);
+        cf_sqs_message_list_free(msgs);
     }
 cleanup:
     cf_aws_free(aws);

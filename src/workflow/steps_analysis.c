@@ -4,6 +4,7 @@
 #include "common/cf_fs.h"
 #include "common/cf_json.h"
 #include "common/cf_time.h"
+#include "aws/s3.h"
 #include "workflow/wf_aws.h"
 
 #include <openssl/evp.h>
@@ -333,7 +334,7 @@ int cf_wf_step_report(cf_wf *wf, json_t *out)
     const char *bucket = wf->cfg->evidence_bucket,
                *names[] = {"report.html", "report.json", "report.md"};
     char dir[4200], path[4300], key[512], reqid[128] = "", *url = NULL;
-    cf_buf mime = CF_BUF_INIT(12u << 20), pathbuf = CF_BUF_INIT(1024);
+    cf_buf mime = CF_BUF_INIT(12u << 20);
     const char *to[50];
     char tobuf[4096];
     int rc;
@@ -361,10 +362,7 @@ int cf_wf_step_report(cf_wf *wf, json_t *out)
             cf_wf_change_end(wf, "report", key, "s3:PutObject", key, NULL, rid, "ok", bucket);
         }
         snprintf(key, sizeof(key), "cases/%s/report/report.html", wf->case_id);
-        if ((rc = cf_buf_addch(&pathbuf, '/')) ||
-            (rc = cf_aws_uri_encode(&pathbuf, key, strlen(key), 1)) ||
-            (rc = cf_aws_presign(wf->aws, &cf_aws_svc_s3, "GET", bucket, cf_buf_cstr(&pathbuf),
-                                 NULL, wf->cfg->presign_ttl_s, &url)))
+        if ((rc = cf_s3_presign_get(wf->aws, bucket, key, wf->cfg->presign_ttl_s, &url)))
             goto cleanup;
         json_object_set_new(out, "s3_uri", json_pack("s+s+s", "s3://", bucket, "/"));
         json_object_set_new(out, "report_key", json_string(key));
@@ -403,7 +401,6 @@ int cf_wf_step_report(cf_wf *wf, json_t *out)
 cleanup:
     free(url);
     cf_buf_release(&mime);
-    cf_buf_release(&pathbuf);
     return rc;
 #else
     json_object_set_new(out, "skipped",

@@ -3,17 +3,14 @@
 #include "common/cf_json.h"
 #include "common/cf_time.h"
 #include "workflow/cf_guard.h"
+#include "aws/autoscaling.h"
+#include "aws/elbv2.h"
+#include "aws/iam.h"
 #include "workflow/wf_aws.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ADD(p, k, v)                                                                               \
-    do {                                                                                           \
-        if ((rc = cf_aws_params_add((p), (k), (v))))                                               \
-            goto cleanup;                                                                          \
-    } while (0)
 
 static json_t *str_or_null(const char *s)
 {
@@ -40,15 +37,19 @@ static int wf_done(cf_wf *wf, const char *key)
 
 /* ---- triage -------------------------------------------------------------------------------- */
 
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
 static int triage_instance(cf_wf *wf, json_t *out)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    xmlNode *root, *inst, *it, *g;
+    const char *ids[] = {wf->finding.instance_id};
+    const cf_ec2_query q = {ids, 1, NULL, 0, 0};
+    cf_ec2_instance_list *l = NULL;
+    const cf_ec2_instance *inst;
     json_t *tags = json_array(), *vols = json_array(), *enis = json_array();
-    int rc;
-    ADD(&p, "InstanceId.1", wf->finding.instance_id);
-    rc = wf_ec2(wf, "DescribeInstances", &p, &r);
+    int rc = cf_ec2_describe_instances(&l, wf->aws, &q);
     if (rc) {
         if (cf_aws_error_is("InvalidInstanceID.NotFound") ||
             cf_aws_error_is("InvalidInstanceID.Malformed"))
@@ -58,45 +59,40 @@ static int triage_instance(cf_wf *wf, json_t *out)
                               wf->finding.instance_id);
         goto cleanup;
     }
-    root = xmlDocGetRootElement(r.xml);
-    inst = cf_xml_path(root, "reservationSet/item/instancesSet/item");
-    if (!inst) {
+    if (!l->n) {
         rc = cf_error_set(CF_ENOTFOUND, "instance %s no longer exists: nothing to contain",
                           wf->finding.instance_id);
         goto cleanup;
     }
+    inst = &l->items[0];
     json_object_set_new(out, "instance_id", json_string(wf->finding.instance_id));
-    json_object_set_new(out, "state", json_string(wf_xml(inst, "instanceState/name")));
-    json_object_set_new(out, "az", json_string(wf_xml(inst, "placement/availabilityZone")));
-    json_object_set_new(out, "vpc_id", json_string(wf_xml(inst, "vpcId")));
-    json_object_set_new(out, "subnet_id", json_string(wf_xml(inst, "subnetId")));
-    json_object_set_new(out, "architecture", json_string(wf_xml(inst, "architecture")));
-    json_object_set_new(out, "private_ip", str_or_null(wf_xml(inst, "privateIpAddress")));
-    json_object_set_new(out, "public_ip", str_or_null(wf_xml(inst, "ipAddress")));
-    json_object_set_new(out, "profile_arn", str_or_null(wf_xml(inst, "iamInstanceProfile/arn")));
-    json_object_set_new(out, "image_id", str_or_null(wf_xml(inst, "imageId")));
-    CF_XML_FOREACH(it, cf_xml_child(inst, "tagSet"), "item")
-    {
-        json_array_append_new(
-            tags, json_pack("{s:s,s:s}", "Key", wf_xml(it, "key"), "Value", wf_xml(it, "value")));
+    json_object_set_new(out, "state", json_string(nz(inst->state)));
+    json_object_set_new(out, "az", json_string(nz(inst->az)));
+    json_object_set_new(out, "vpc_id", json_string(nz(inst->vpc_id)));
+    json_object_set_new(out, "subnet_id", json_string(nz(inst->subnet_id)));
+    json_object_set_new(out, "architecture", json_string(nz(inst->architecture)));
+    json_object_set_new(out, "private_ip", str_or_null(inst->private_ip));
+    json_object_set_new(out, "public_ip", str_or_null(inst->public_ip));
+    json_object_set_new(out, "profile_arn", str_or_null(inst->iam_profile_arn));
+    json_object_set_new(out, "image_id", str_or_null(inst->image_id));
+    for (size_t i = 0; i < inst->n_tags; i++)
+        json_array_append_new(tags, json_pack("{s:s,s:s}", "Key", nz(inst->tags[i].key), "Value",
+                                              nz(inst->tags[i].value)));
+    for (size_t i = 0; i < inst->n_devices; i++) {
+        const cf_ec2_block_device *b = &inst->devices[i];
+        if (b->volume_id && *b->volume_id)
+            json_array_append_new(vols, json_pack("{s:s,s:s}", "volume_id", b->volume_id, "device",
+                                                  nz(b->device_name)));
     }
-    CF_XML_FOREACH(it, cf_xml_child(inst, "blockDeviceMapping"), "item")
-    {
-        const char *vol = wf_xml(it, "ebs/volumeId");
-        if (*vol)
-            json_array_append_new(
-                vols, json_pack("{s:s,s:s}", "volume_id", vol, "device", wf_xml(it, "deviceName")));
-    }
-    CF_XML_FOREACH(it, cf_xml_child(inst, "networkInterfaceSet"), "item")
-    {
+    for (size_t i = 0; i < inst->n_enis; i++) {
+        const cf_ec2_eni *e = &inst->enis[i];
         json_t *groups = json_array();
-        CF_XML_FOREACH(g, cf_xml_child(it, "groupSet"), "item")
-        json_array_append_new(groups, json_string(wf_xml(g, "groupId")));
-        json_array_append_new(enis, json_pack("{s:s,s:s,s:s,s:o,s:i}", "eni_id",
-                                              wf_xml(it, "networkInterfaceId"), "subnet_id",
-                                              wf_xml(it, "subnetId"), "vpc_id", wf_xml(it, "vpcId"),
-                                              "groups", groups, "device_index",
-                                              atoi(wf_xml(it, "attachment/deviceIndex"))));
+        for (size_t j = 0; j < e->n_groups; j++)
+            json_array_append_new(groups, json_string(nz(e->groups[j].id)));
+        json_array_append_new(enis,
+                              json_pack("{s:s,s:s,s:s,s:o,s:i}", "eni_id", nz(e->id), "subnet_id",
+                                        nz(e->subnet_id), "vpc_id", nz(e->vpc_id), "groups", groups,
+                                        "device_index", e->device_index < 0 ? 0 : e->device_index));
     }
     json_object_set(out, "tags", tags);
     json_object_set(out, "volumes", vols);
@@ -105,9 +101,14 @@ cleanup:
     json_decref(tags);
     json_decref(vols);
     json_decref(enis);
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    cf_ec2_instance_list_free(l);
     return rc;
+}
+
+static void add_cidr(json_t *cidrs, const char *b)
+{
+    if (b && *b && !array_has_str(cidrs, b))
+        json_array_append_new(cidrs, json_string(b));
 }
 
 static int triage_acls_and_vpcs(cf_wf *wf, json_t *out)
@@ -123,51 +124,33 @@ static int triage_acls_and_vpcs(cf_wf *wf, json_t *out)
         if (vpc && *vpc && !array_has_str(vpcs, vpc))
             json_array_append_new(vpcs, json_string(vpc));
         if (subnet && *subnet && !json_object_get(acls, subnet)) {
-            cf_aws_params p = CF_AWS_PARAMS_INIT;
-            cf_aws_response r = CF_AWS_RESPONSE_INIT;
-            rc = cf_aws_params_add(&p, "Filter.1.Name", "association.subnet-id");
+            const char *sv[] = {subnet};
+            const cf_ec2_filter f = {"association.subnet-id", sv, 1};
+            const cf_ec2_query q = {NULL, 0, &f, 1, 0};
+            cf_ec2_acl_list *l = NULL;
+            rc = cf_ec2_describe_network_acls(&l, wf->aws, &q);
             if (!rc)
-                rc = cf_aws_params_add(&p, "Filter.1.Value.1", subnet);
-            if (!rc)
-                rc = wf_ec2(wf, "DescribeNetworkAcls", &p, &r);
-            if (!rc) {
-                const char *acl = wf_xml(xmlDocGetRootElement(r.xml), "networkAclSet/item/"
-                                                                      "networkAclId");
-                json_object_set_new(acls, subnet, str_or_null(acl));
-            }
-            cf_aws_response_release(&r);
-            cf_aws_params_release(&p);
+                json_object_set_new(acls, subnet, str_or_null(l->n ? l->items[0].id : NULL));
+            cf_ec2_acl_list_free(l);
             if (rc)
                 goto cleanup;
         }
     }
     json_array_foreach(vpcs, i, e)
     {
-        cf_aws_params p = CF_AWS_PARAMS_INIT;
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        xmlNode *v, *c;
-        rc = cf_aws_params_add(&p, "VpcId.1", json_string_value(e));
-        if (!rc)
-            rc = wf_ec2(wf, "DescribeVpcs", &p, &r);
-        if (!rc) {
-            v = cf_xml_path(xmlDocGetRootElement(r.xml), "vpcSet/item");
-            CF_XML_FOREACH(c, cf_xml_child(v, "cidrBlockAssociationSet"), "item")
-            {
-                const char *b = wf_xml(c, "cidrBlock");
-                if (*b && !array_has_str(cidrs, b))
-                    json_array_append_new(cidrs, json_string(b));
-            }
-            if (*wf_xml(v, "cidrBlock") && !array_has_str(cidrs, wf_xml(v, "cidrBlock")))
-                json_array_append_new(cidrs, json_string(wf_xml(v, "cidrBlock")));
-            CF_XML_FOREACH(c, cf_xml_child(v, "ipv6CidrBlockAssociationSet"), "item")
-            {
-                const char *b = wf_xml(c, "ipv6CidrBlock");
-                if (*b && !array_has_str(cidrs, b))
-                    json_array_append_new(cidrs, json_string(b));
-            }
+        const char *ids[] = {json_string_value(e)};
+        const cf_ec2_query q = {ids, 1, NULL, 0, 0};
+        cf_ec2_vpc_list *l = NULL;
+        rc = cf_ec2_describe_vpcs(&l, wf->aws, &q);
+        if (!rc && l->n) {
+            const cf_ec2_vpc *v = &l->items[0];
+            for (size_t j = 0; j < v->n_cidrs; j++)
+                add_cidr(cidrs, v->cidrs[j]);
+            add_cidr(cidrs, v->cidr);
+            for (size_t j = 0; j < v->n_ipv6_cidrs; j++)
+                add_cidr(cidrs, v->ipv6_cidrs[j]);
         }
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
+        cf_ec2_vpc_list_free(l);
         if (rc)
             goto cleanup;
     }
@@ -181,63 +164,57 @@ cleanup:
     return rc;
 }
 
+/* The instance's Auto Scaling lifecycle state and group ("" when in no group). */
+static int asg_state(cf_wf *wf, char *group, char *state, size_t cap)
+{
+    const char *ids[] = {wf->finding.instance_id};
+    cf_asg_instance_list *l = NULL;
+    int rc = cf_asg_describe_instances(&l, wf->aws, ids, 1);
+    group[0] = state[0] = '\0';
+    if (!rc && l->n) {
+        snprintf(group, cap, "%s", nz(l->items[0].group_name));
+        snprintf(state, cap, "%s", nz(l->items[0].lifecycle_state));
+    }
+    cf_asg_instance_list_free(l);
+    return rc;
+}
+
 static int triage_asg_and_tgs(cf_wf *wf, json_t *out)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    cf_elbv2_tg_list *l = NULL;
     json_t *tgs = json_array();
-    xmlNode *it, *res;
-    const char *asg;
+    char asg[256], state[256];
     int rc;
-    ADD(&p, "InstanceIds.member.1", wf->finding.instance_id);
-    if ((rc = wf_query(wf, &cf_aws_svc_autoscaling, "DescribeAutoScalingInstances", &p, &r)))
+    if ((rc = asg_state(wf, asg, state, sizeof(asg))))
         goto cleanup;
-    res = cf_xml_path(xmlDocGetRootElement(r.xml),
-                      "DescribeAutoScalingInstancesResult/AutoScalingInstances/member");
-    asg = wf_xml(res, "AutoScalingGroupName");
     if (*asg)
-        json_object_set_new(
-            out, "asg",
-            json_pack("{s:s,s:s}", "name", asg, "lifecycle_state", wf_xml(res, "LifecycleState")));
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+        json_object_set_new(out, "asg",
+                            json_pack("{s:s,s:s}", "name", asg, "lifecycle_state", state));
     /* Target groups of the instance's VPC that have it registered. */
-    if ((rc = wf_query(wf, &cf_aws_svc_elbv2, "DescribeTargetGroups", &p, &r)))
+    if ((rc = cf_elbv2_describe_target_groups(&l, wf->aws, NULL, 0, NULL)))
         goto cleanup;
-    CF_XML_FOREACH(
-        it, cf_xml_path(xmlDocGetRootElement(r.xml), "DescribeTargetGroupsResult/TargetGroups"),
-        "member")
-    {
-        const char *arn = wf_xml(it, "TargetGroupArn");
-        cf_aws_params hp = CF_AWS_PARAMS_INIT;
-        cf_aws_response hr = CF_AWS_RESPONSE_INIT;
-        xmlNode *d;
-        if (strcmp(wf_xml(it, "TargetType"), "instance") && *wf_xml(it, "TargetType"))
+    for (size_t i = 0; i < l->n; i++) {
+        const cf_elbv2_target_group *tg = &l->items[i];
+        cf_elbv2_health_list *h = NULL;
+        if (tg->target_type && *tg->target_type && strcmp(tg->target_type, "instance"))
             continue;
-        rc = cf_aws_params_add(&hp, "TargetGroupArn", arn);
-        if (!rc)
-            rc = wf_query(wf, &cf_aws_svc_elbv2, "DescribeTargetHealth", &hp, &hr);
-        if (!rc) {
-            CF_XML_FOREACH(d,
-                           cf_xml_path(xmlDocGetRootElement(hr.xml),
-                                       "DescribeTargetHealthResult/TargetHealthDescriptions"),
-                           "member")
-            {
-                if (!strcmp(wf_xml(d, "Target/Id"), wf->finding.instance_id))
-                    json_array_append_new(
-                        tgs, json_pack("{s:s,s:s}", "arn", arn, "port", wf_xml(d, "Target/Port")));
-            }
+        rc = cf_elbv2_describe_target_health(&h, wf->aws, tg->arn, NULL, 0);
+        for (size_t j = 0; !rc && j < h->n; j++) {
+            char port[16] = "";
+            if (!h->items[j].id || strcmp(h->items[j].id, wf->finding.instance_id))
+                continue;
+            if (h->items[j].port >= 0)
+                snprintf(port, sizeof(port), "%d", h->items[j].port);
+            json_array_append_new(tgs, json_pack("{s:s,s:s}", "arn", tg->arn, "port", port));
         }
-        cf_aws_response_release(&hr);
-        cf_aws_params_release(&hp);
+        cf_elbv2_health_list_free(h);
         if (rc)
             goto cleanup;
     }
     json_object_set(out, "target_groups", tgs);
 cleanup:
     json_decref(tgs);
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    cf_elbv2_tg_list_free(l);
     return rc;
 }
 
@@ -454,32 +431,24 @@ cleanup:
 
 static int acl_describe(cf_wf *wf, const char *acl, cf_acl_entry *e, size_t *n)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    xmlNode *it;
-    int rc;
+    const char *ids[] = {acl};
+    const cf_ec2_query q = {ids, 1, NULL, 0, 0};
+    cf_ec2_acl_list *l = NULL;
+    int rc = cf_ec2_describe_network_acls(&l, wf->aws, &q);
     *n = 0;
-    ADD(&p, "NetworkAclId.1", acl);
-    if ((rc = wf_ec2(wf, "DescribeNetworkAcls", &p, &r)))
-        goto cleanup;
-    CF_XML_FOREACH(it, cf_xml_path(xmlDocGetRootElement(r.xml), "networkAclSet/item/entrySet"),
-                   "item")
-    {
-        cf_acl_entry *x;
-        const char *c4 = wf_xml(it, "cidrBlock"), *c6 = wf_xml(it, "ipv6CidrBlock");
-        if (*n >= MAX_ACL_ENTRIES)
-            break;
-        x = &e[(*n)++];
+    for (size_t i = 0; !rc && l->n && i < l->items[0].n_entries && *n < MAX_ACL_ENTRIES; i++) {
+        const cf_ec2_acl_entry *a = &l->items[0].entries[i];
+        const char *c = a->cidr && *a->cidr ? a->cidr : a->ipv6_cidr;
+        cf_acl_entry *x = &e[(*n)++];
         memset(x, 0, sizeof(*x));
-        x->rule = atoi(wf_xml(it, "ruleNumber"));
-        x->egress = !strcmp(wf_xml(it, "egress"), "true");
-        x->allow = !strcmp(wf_xml(it, "ruleAction"), "allow");
-        x->has_cidr = cf_cidr_parse(*c4 ? c4 : c6, &x->cidr) == CF_OK;
+        x->rule = a->rule_number;
+        x->egress = a->egress;
+        x->allow = a->action && !strcmp(a->action, "allow");
+        x->has_cidr = c && cf_cidr_parse(c, &x->cidr) == CF_OK;
     }
-    cf_error_clear();
-cleanup:
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    if (!rc)
+        cf_error_clear();
+    cf_ec2_acl_list_free(l);
     return rc;
 }
 
@@ -516,8 +485,7 @@ static int deny_one(cf_wf *wf, const char *acl, cf_acl_entry *e, size_t *n, int 
         return CF_OK;
     }
     for (tries = 0; tries < 5; tries++) {
-        cf_aws_params p = CF_AWS_PARAMS_INIT;
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
+        cf_ec2_acl_entry_spec spec = {0};
         char params[256];
         if ((rc = cf_guard_acl_pick(e, *n, egress, wf->cfg->acl_rule_min, wf->cfg->acl_rule_max,
                                     wf->cfg->acl_max_entries, &rule))) {
@@ -531,26 +499,22 @@ static int deny_one(cf_wf *wf, const char *acl, cf_acl_entry *e, size_t *n, int 
             cf_error_restore(&saved);
             return rc;
         }
-        snprintf(num, sizeof(num), "%d", rule);
-        rc = cf_aws_params_add(&p, "NetworkAclId", acl);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "RuleNumber", num);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "Protocol", "-1");
-        if (!rc)
-            rc = cf_aws_params_add(&p, "RuleAction", "deny");
-        if (!rc)
-            rc = cf_aws_params_add(&p, "Egress", egress ? "true" : "false");
-        if (!rc)
-            rc = cf_aws_params_add(&p, cidr->family == 4 ? "CidrBlock" : "Ipv6CidrBlock", txt);
-        if (!rc)
-            rc = wf_ec2(wf, "CreateNetworkAclEntry", &p, &r);
+        spec.acl_id = acl;
+        spec.rule_number = rule;
+        spec.egress = egress;
+        spec.protocol = "-1";
+        spec.action = "deny";
+        if (cidr->family == 4)
+            spec.cidr = txt;
+        else
+            spec.ipv6_cidr = txt;
+        rc = cf_ec2_create_network_acl_entry(wf->aws, &spec, 0);
         snprintf(params, sizeof(params), "{\"rule\":%d,\"egress\":%s,\"cidr\":\"%s\"}", rule,
                  egress ? "true" : "false", txt);
         if (rc == CF_OK) {
             snprintf(detail, sizeof(detail), "rule %d", rule);
             cf_wf_change_end(wf, "block_ip", key, "ec2:CreateNetworkAclEntry", acl, params,
-                             r.request_id, "ok", detail);
+                             cf_ec2_last_request_id(), "ok", detail);
             if (*n < MAX_ACL_ENTRIES) {
                 cf_acl_entry *x = &e[(*n)++];
                 memset(x, 0, sizeof(*x));
@@ -564,8 +528,6 @@ static int deny_one(cf_wf *wf, const char *acl, cf_acl_entry *e, size_t *n, int 
             json_array_append_new(done, json_pack("{s:s,s:s,s:i,s:s}", "cidr", txt, "direction",
                                                   dir, "rule", rule, "result", "ok"));
         }
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
         if (rc == CF_OK)
             return CF_OK;
         if (!cf_aws_error_is("NetworkAclEntryAlreadyExists"))
@@ -766,42 +728,46 @@ cleanup:
 
 /* ---- isolate ------------------------------------------------------------------------------- */
 
-/* A simple EC2/query change: params as name/value pairs, NULL-terminated. Looks at the journal
- * first (idem_key), records the result. Returns CF_OK when done or found done. */
-static int simple_change(cf_wf *wf, const cf_aws_service *svc, const char *step, const char *key,
-                         const char *action, const char *target, const char *what,
-                         const char *const *kv)
+/* A change's journal start: 0 to go on, 1 when there is nothing to do (found done in the
+ * journal, or dry-run), <0 on error. */
+static int change_start(cf_wf *wf, const char *step, const char *key, const char *call,
+                        const char *target, const char *what)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    char call[128];
-    int rc;
-    snprintf(call, sizeof(call), "%s:%s",
-             svc == &cf_aws_svc_ec2           ? "ec2"
-             : svc == &cf_aws_svc_autoscaling ? "autoscaling"
-             : svc == &cf_aws_svc_elbv2       ? "elasticloadbalancing"
-             : svc == &cf_aws_svc_iam         ? "iam"
-                                              : "aws",
-             action);
-    rc = cf_wf_change_begin(wf, step, key, call, target, what, NULL);
-    if (rc != 0)
-        return rc < 0 ? rc : CF_OK;
-    for (size_t i = 0; kv[i] && kv[i + 1]; i += 2)
-        ADD(&p, kv[i], kv[i + 1]);
-    rc = wf_query(wf, svc, action, &p, &r);
+    return cf_wf_change_begin(wf, step, key, call, target, what, NULL);
+}
+
+/* A change's journal end for the typed call that returned rc: on success reqid and `what` (also
+ * printed), on failure the error's request id and message. Returns rc. */
+static int change_done(cf_wf *wf, const char *step, const char *key, const char *call,
+                       const char *target, const char *what, int rc, const char *reqid)
+{
     if (rc) {
         cf_error saved;
         cf_error_save(&saved);
         cf_wf_change_end(wf, step, key, call, target, NULL, saved.request_id, "error", saved.msg);
         cf_error_restore(&saved);
-        goto cleanup;
+        return rc;
     }
-    cf_wf_change_end(wf, step, key, call, target, NULL, r.request_id, "ok", what);
+    cf_wf_change_end(wf, step, key, call, target, NULL, reqid, "ok", what);
     cf_wf_progress(wf, step, "%s", what);
-cleanup:
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
-    return rc;
+    return CF_OK;
+}
+
+#define CHANGE(step, key, call, target, what, expr, reqid_fn)                                      \
+    do {                                                                                           \
+        int s_ = change_start(wf, (step), (key), (call), (target), (what));                        \
+        if (s_ != 0) {                                                                             \
+            rc = s_ < 0 ? s_ : CF_OK;                                                              \
+        } else {                                                                                   \
+            rc = (expr);                                                                           \
+            rc = change_done(wf, (step), (key), (call), (target), (what), rc,                      \
+                             rc ? NULL : reqid_fn());                                              \
+        }                                                                                          \
+    } while (0)
+
+static const char *ec2_reqid(void)
+{
+    return cf_ec2_last_request_id();
 }
 
 /* Finds or creates the casefile group `name` in vpc; open = allow all (untracking group), else
@@ -809,26 +775,21 @@ cleanup:
 static int ensure_group(cf_wf *wf, const char *vpc, const char *name, int open, char *gid,
                         size_t cap)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    xmlNode *g;
-    char key[256];
+    const char *name_v[] = {name}, *vpc_v[] = {vpc}, *any4[] = {"0.0.0.0/0"}, *any6[] = {"::/0"};
+    const cf_ec2_filter f[] = {{"group-name", name_v, 1}, {"vpc-id", vpc_v, 1}};
+    const cf_ec2_query q = {NULL, 0, f, 2, 0};
+    cf_ec2_sg_list *l = NULL;
+    cf_ec2_tag_spec tags[4];
+    char key[256], *new_id = NULL;
     int rc, has_in = 0, has_out = 0;
     gid[0] = '\0';
-    ADD(&p, "Filter.1.Name", "group-name");
-    ADD(&p, "Filter.1.Value.1", name);
-    ADD(&p, "Filter.2.Name", "vpc-id");
-    ADD(&p, "Filter.2.Value.1", vpc);
-    if ((rc = wf_ec2(wf, "DescribeSecurityGroups", &p, &r)))
+    if ((rc = cf_ec2_describe_security_groups(&l, wf->aws, &q)))
         goto cleanup;
-    g = cf_xml_path(xmlDocGetRootElement(r.xml), "securityGroupInfo/item");
-    if (g) {
-        snprintf(gid, cap, "%s", wf_xml(g, "groupId"));
-        has_in = cf_xml_child(cf_xml_child(g, "ipPermissions"), "item") != NULL;
-        has_out = cf_xml_child(cf_xml_child(g, "ipPermissionsEgress"), "item") != NULL;
+    if (l->n) {
+        snprintf(gid, cap, "%s", nz(l->items[0].id));
+        has_in = l->items[0].n_ingress > 0;
+        has_out = l->items[0].n_egress > 0;
     }
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
     if (!*gid) {
         snprintf(key, sizeof(key), "sg-create:%s:%s", vpc, name);
         rc = cf_wf_change_begin(wf, "isolate", key, "ec2:CreateSecurityGroup", vpc,
@@ -842,14 +803,13 @@ static int ensure_group(cf_wf *wf, const char *vpc, const char *name, int open, 
             rc = CF_OK;
             goto cleanup;
         }
-        ADD(&p, "GroupName", name);
-        ADD(&p, "GroupDescription",
+        rc = cf_ec2_create_security_group(
+            &new_id, wf->aws, name,
             open ? "casefile: allow-all step so tracked connections become untracked"
-                 : "casefile: isolation, no rules");
-        ADD(&p, "VpcId", vpc);
-        if ((rc = wf_add_case_tags(wf, &p, "TagSpecification.1", "security-group", NULL)))
-            goto cleanup;
-        if ((rc = wf_ec2(wf, "CreateSecurityGroup", &p, &r))) {
+                 : "casefile: isolation, no rules",
+            vpc, tags, wf_case_tags(wf, NULL, tags, 4), 0);
+        snprintf(gid, cap, "%s", nz(new_id));
+        if (rc) {
             cf_error saved;
             cf_error_save(&saved);
             cf_wf_change_end(wf, "isolate", key, "ec2:CreateSecurityGroup", vpc, NULL,
@@ -857,99 +817,82 @@ static int ensure_group(cf_wf *wf, const char *vpc, const char *name, int open, 
             cf_error_restore(&saved);
             goto cleanup;
         }
-        snprintf(gid, cap, "%s", wf_xml(xmlDocGetRootElement(r.xml), "groupId"));
-        cf_wf_change_end(wf, "isolate", key, "ec2:CreateSecurityGroup", vpc, NULL, r.request_id,
-                         "ok", gid);
+        cf_wf_change_end(wf, "isolate", key, "ec2:CreateSecurityGroup", vpc, NULL,
+                         cf_ec2_last_request_id(), "ok", gid);
         cf_wf_progress(wf, "isolate", "created %s %s in %s", name, gid, vpc);
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
         has_out = 1; /* a new group allows all egress */
     }
     if (open && !has_in) {
-        const char *kv[] = {"GroupId",
-                            gid,
-                            "IpPermissions.1.IpProtocol",
-                            "-1",
-                            "IpPermissions.1.IpRanges.1.CidrIp",
-                            "0.0.0.0/0",
-                            "IpPermissions.1.Ipv6Ranges.1.CidrIpv6",
-                            "::/0",
-                            NULL};
+        const cf_ec2_ip_perm_spec all = {"-1", -1, -1, any4, 1, any6, 1, NULL, 0};
         snprintf(key, sizeof(key), "sg-open-in:%s", gid);
-        if ((rc =
-                 simple_change(wf, &cf_aws_svc_ec2, "isolate", key, "AuthorizeSecurityGroupIngress",
-                               gid, "open the untracking group to all inbound traffic", kv)))
+        CHANGE("isolate", key, "ec2:AuthorizeSecurityGroupIngress", gid,
+               "open the untracking group to all inbound traffic",
+               cf_ec2_authorize_security_group_ingress(wf->aws, gid, &all, 1, 0), ec2_reqid);
+        if (rc)
             goto cleanup;
     }
     if (!open && has_out) {
-        const char *kv[] = {"GroupId",
-                            gid,
-                            "IpPermissions.1.IpProtocol",
-                            "-1",
-                            "IpPermissions.1.IpRanges.1.CidrIp",
-                            "0.0.0.0/0",
-                            NULL};
+        const cf_ec2_ip_perm_spec all = {"-1", -1, -1, any4, 1, NULL, 0, NULL, 0};
         snprintf(key, sizeof(key), "sg-close-out:%s", gid);
-        if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key, "RevokeSecurityGroupEgress",
-                                gid, "remove the isolation group's default egress rule", kv)))
-            goto cleanup;
+        CHANGE("isolate", key, "ec2:RevokeSecurityGroupEgress", gid,
+               "remove the isolation group's default egress rule",
+               cf_ec2_revoke_security_group_egress(wf->aws, gid, &all, 1, 0), ec2_reqid);
     }
 cleanup:
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    free(new_id);
+    cf_ec2_sg_list_free(l);
     return rc;
 }
 
 /* The ENI's current groups, as a JSON array (new reference) or NULL on error. */
 static json_t *eni_groups(cf_wf *wf, const char *eni)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    const char *ids[] = {eni};
+    const cf_ec2_query q = {ids, 1, NULL, 0, 0};
+    cf_ec2_eni_list *l = NULL;
     json_t *arr = NULL;
-    xmlNode *g;
-    if (cf_aws_params_add(&p, "NetworkInterfaceId.1", eni) == CF_OK &&
-        wf_ec2(wf, "DescribeNetworkInterfaces", &p, &r) == CF_OK) {
+    if (cf_ec2_describe_network_interfaces(&l, wf->aws, &q) == CF_OK) {
         arr = json_array();
-        CF_XML_FOREACH(
-            g, cf_xml_path(xmlDocGetRootElement(r.xml), "networkInterfaceSet/item/groupSet"),
-            "item")
-        json_array_append_new(arr, json_string(wf_xml(g, "groupId")));
+        for (size_t i = 0; l->n && i < l->items[0].n_groups; i++)
+            json_array_append_new(arr, json_string(nz(l->items[0].groups[i].id)));
     }
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    cf_ec2_eni_list_free(l);
     return arr;
+}
+
+/* The strings of a JSON array as a C array (borrowed; caller frees the array). */
+static const char **json_strs(json_t *arr, size_t *n)
+{
+    const char **v = calloc(json_array_size(arr) + 1, sizeof(*v));
+    json_t *g;
+    size_t j;
+    *n = 0;
+    if (!v)
+        return NULL;
+    json_array_foreach(arr, j, g) if (json_is_string(g)) v[(*n)++] = json_string_value(g);
+    return v;
 }
 
 static void revert_eni(cf_wf *wf, const char *eni, json_t *groups)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
     cf_error saved;
-    json_t *g;
-    size_t j;
+    size_t n;
+    const char **g;
     char key[128];
     int rc;
     cf_error_save(&saved);
-    rc = cf_aws_params_add(&p, "NetworkInterfaceId", eni);
-    json_array_foreach(groups, j, g)
-    {
-        char name[64];
-        snprintf(name, sizeof(name), "SecurityGroupId.%zu", j + 1);
-        if (!rc)
-            rc = cf_aws_params_add(&p, name, json_string_value(g));
-    }
-    if (!rc)
-        rc = wf_ec2(wf, "ModifyNetworkInterfaceAttribute", &p, &r);
+    g = json_strs(groups, &n);
+    rc =
+        g ? cf_ec2_set_eni_groups(wf->aws, eni, g, n, 0) : cf_error_set(CF_ENOMEM, "out of memory");
+    free(g);
     snprintf(key, sizeof(key), "eni-revert:%s", eni);
     cf_wf_change_end(wf, "isolate", key, "ec2:ModifyNetworkInterfaceAttribute", eni, NULL,
-                     r.request_id, rc ? "error" : "ok",
+                     wf_ec2_reqid(rc), rc ? "error" : "ok",
                      rc ? cf_error_last()->msg : "isolation failed: back on its original groups");
     cf_wf_progress(wf, "isolate", "%s: isolation FAILED; %s", eni,
                    rc ? "could NOT put it back on its original groups: it is on the all-open "
                         "untracking group, fix it by hand"
                       : "back on its original groups");
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
     cf_error_restore(&saved);
 }
 
@@ -988,18 +931,19 @@ static int isolate_enis(cf_wf *wf, json_t *tri, json_t *out)
         }
         json_decref(cur);
         {
-            const char *kv1[] = {"NetworkInterfaceId", eni, "SecurityGroupId.1", untrack, NULL};
-            const char *kv2[] = {"NetworkInterfaceId", eni, "SecurityGroupId.1", iso, NULL};
+            const char *g1[] = {untrack}, *g2[] = {iso};
             char what[256];
             snprintf(key, sizeof(key), "eni-untrack:%s", eni);
             snprintf(what, sizeof(what), "put %s on the untracking group %s", eni, untrack);
-            if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key,
-                                    "ModifyNetworkInterfaceAttribute", eni, what, kv1)))
+            CHANGE("isolate", key, "ec2:ModifyNetworkInterfaceAttribute", eni, what,
+                   cf_ec2_set_eni_groups(wf->aws, eni, g1, 1, 0), ec2_reqid);
+            if (rc)
                 break;
             snprintf(key, sizeof(key), "eni-isolate:%s", eni);
             snprintf(what, sizeof(what), "put %s on the isolation group %s only", eni, iso);
-            if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key,
-                                    "ModifyNetworkInterfaceAttribute", eni, what, kv2))) {
+            CHANGE("isolate", key, "ec2:ModifyNetworkInterfaceAttribute", eni, what,
+                   cf_ec2_set_eni_groups(wf->aws, eni, g2, 1, 0), ec2_reqid);
+            if (rc) {
                 /* Never leave an interface on the all-open untracking group: back to its
                  * original groups, and the step fails loudly. */
                 revert_eni(wf, eni, json_object_get(e, "groups"));
@@ -1009,13 +953,15 @@ static int isolate_enis(cf_wf *wf, json_t *tri, json_t *out)
         /* The primary ENI's groups are also the instance's: set that view too (the same
          * change in AWS, a separate one in moto, which unions the two). */
         if (json_integer_value(json_object_get(e, "device_index")) == 0) {
-            const char *kv3[] = {"InstanceId", wf->finding.instance_id, "GroupId.1", iso, NULL};
+            const char *g3[] = {iso};
             char what[256];
             snprintf(key, sizeof(key), "instance-groups:%s", wf->finding.instance_id);
             snprintf(what, sizeof(what), "put %s (primary interface) on %s only",
                      wf->finding.instance_id, iso);
-            if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", key, "ModifyInstanceAttribute",
-                                    wf->finding.instance_id, what, kv3)))
+            CHANGE("isolate", key, "ec2:ModifyInstanceAttribute", wf->finding.instance_id, what,
+                   cf_ec2_set_instance_groups(wf->aws, wf->finding.instance_id, g3, 1, 0),
+                   ec2_reqid);
+            if (rc)
                 break;
         }
     }
@@ -1025,26 +971,18 @@ static int isolate_enis(cf_wf *wf, json_t *tri, json_t *out)
 
 static int instance_attribute(cf_wf *wf, const char *attr, char *val, size_t cap)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    int rc;
-    char path[128];
-    ADD(&p, "InstanceId", wf->finding.instance_id);
-    ADD(&p, "Attribute", attr);
-    if ((rc = wf_ec2(wf, "DescribeInstanceAttribute", &p, &r)))
-        goto cleanup;
-    snprintf(path, sizeof(path), "%s/value", attr);
-    snprintf(val, cap, "%s", wf_xml(xmlDocGetRootElement(r.xml), path));
-cleanup:
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    char *v = NULL;
+    int rc = cf_ec2_get_instance_attribute(&v, wf->aws, wf->finding.instance_id, attr);
+    snprintf(val, cap, "%s", nz(v));
+    free(v);
     return rc;
 }
 
 static int isolate_instance(cf_wf *wf, json_t *out)
 {
     char term[32] = "", shut[32] = "";
-    const char *id = wf->finding.instance_id;
+    const char *id = wf->finding.instance_id, *ids[] = {id};
+    const cf_ec2_tag_spec tags[] = {{"casefile:case", wf->case_id}, {"casefile:isolated", "true"}};
     int rc;
     if ((rc = instance_attribute(wf, "disableApiTermination", term, sizeof(term))))
         return rc;
@@ -1056,27 +994,21 @@ static int isolate_instance(cf_wf *wf, json_t *out)
         json_object_set_new(out, "original_shutdown_behavior", json_string(shut));
     }
     if (strcmp(term, "true")) {
-        const char *kv[] = {"InstanceId", id, "DisableApiTermination.Value", "true", NULL};
-        if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "termination-protection",
-                                "ModifyInstanceAttribute", id, "turn termination protection on",
-                                kv)))
+        CHANGE("isolate", "termination-protection", "ec2:ModifyInstanceAttribute", id,
+               "turn termination protection on",
+               cf_ec2_set_termination_protection(wf->aws, id, 1, 0), ec2_reqid);
+        if (rc)
             return rc;
     }
     if (strcmp(shut, "stop")) {
-        const char *kv[] = {"InstanceId", id, "InstanceInitiatedShutdownBehavior.Value", "stop",
-                            NULL};
-        if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "shutdown-behavior",
-                                "ModifyInstanceAttribute", id,
-                                "make a shutdown stop (not terminate) it", kv)))
+        CHANGE("isolate", "shutdown-behavior", "ec2:ModifyInstanceAttribute", id,
+               "make a shutdown stop (not terminate) it",
+               cf_ec2_set_shutdown_behavior(wf->aws, id, "stop", 0), ec2_reqid);
+        if (rc)
             return rc;
     }
-    {
-        const char *kv[] = {"ResourceId.1", id,          "Tag.1.Key", "casefile:case",
-                            "Tag.1.Value",  wf->case_id, "Tag.2.Key", "casefile:isolated",
-                            "Tag.2.Value",  "true",      NULL};
-        rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "tag-instance", "CreateTags", id,
-                           "tag the instance with the case", kv);
-    }
+    CHANGE("isolate", "tag-instance", "ec2:CreateTags", id, "tag the instance with the case",
+           cf_ec2_create_tags(wf->aws, ids, 1, tags, 2, 0), ec2_reqid);
     return rc;
 }
 
@@ -1085,43 +1017,25 @@ static int isolate_asg_tgs(cf_wf *wf, json_t *tri)
     json_t *tgs = json_object_get(tri, "target_groups"), *t, *asg = json_object_get(tri, "asg");
     size_t i;
     int rc = CF_OK;
-    const char *id = wf->finding.instance_id;
+    const char *id = wf->finding.instance_id, *ids[] = {id};
     json_array_foreach(tgs, i, t)
     {
         const char *arn = json_string_value(json_object_get(t, "arn"));
         const char *port = json_string_value(json_object_get(t, "port"));
+        cf_elbv2_target target = {id, port && *port ? atoi(port) : 0, NULL};
         char key[512];
-        const char *kv[] = {"TargetGroupArn",
-                            arn,
-                            "Targets.member.1.Id",
-                            id,
-                            port && *port ? "Targets.member.1.Port" : NULL,
-                            port,
-                            NULL};
         snprintf(key, sizeof(key), "tg-deregister:%s", arn);
-        if ((rc = simple_change(wf, &cf_aws_svc_elbv2, "isolate", key, "DeregisterTargets", arn,
-                                "deregister from the target group", kv)))
+        CHANGE("isolate", key, "elasticloadbalancing:DeregisterTargets", arn,
+               "deregister from the target group",
+               cf_elbv2_deregister_targets(wf->aws, arn, &target, 1), cf_elbv2_last_request_id);
+        if (rc)
             return rc;
     }
     if (asg) {
         const char *name = json_string_value(json_object_get(asg, "name"));
-        cf_aws_params p = CF_AWS_PARAMS_INIT;
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        const char *state = "";
-        char st[64] = "";
+        char group[256], st[256];
         /* Look at the current state: an earlier run may have done it already. */
-        rc = cf_aws_params_add(&p, "InstanceIds.member.1", id);
-        if (!rc)
-            rc = wf_query(wf, &cf_aws_svc_autoscaling, "DescribeAutoScalingInstances", &p, &r);
-        if (!rc) {
-            state = wf_xml(xmlDocGetRootElement(r.xml), "DescribeAutoScalingInstancesResult/"
-                                                        "AutoScalingInstances/member/"
-                                                        "LifecycleState");
-            snprintf(st, sizeof(st), "%s", state);
-        }
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
-        if (rc)
+        if ((rc = asg_state(wf, group, st, sizeof(st))))
             return rc;
         if (!*st) {
             if (wf_done(wf, "asg") != 1)
@@ -1132,26 +1046,13 @@ static int isolate_asg_tgs(cf_wf *wf, json_t *tri)
                 cf_wf_change_end(wf, "isolate", "asg", "autoscaling:EnterStandby", name, NULL, NULL,
                                  "exists", st);
         } else if (!strcmp(wf->cfg->asg_action, "detach")) {
-            const char *kv[] = {"AutoScalingGroupName",
-                                name,
-                                "InstanceIds.member.1",
-                                id,
-                                "ShouldDecrementDesiredCapacity",
-                                "true",
-                                NULL};
-            rc = simple_change(wf, &cf_aws_svc_autoscaling, "isolate", "asg", "DetachInstances",
-                               name, "detach it from its Auto Scaling group", kv);
+            CHANGE("isolate", "asg", "autoscaling:DetachInstances", name,
+                   "detach it from its Auto Scaling group",
+                   cf_asg_detach_instances(NULL, wf->aws, name, ids, 1, 1), cf_asg_last_request_id);
         } else {
-            const char *kv[] = {"AutoScalingGroupName",
-                                name,
-                                "InstanceIds.member.1",
-                                id,
-                                "ShouldDecrementDesiredCapacity",
-                                "true",
-                                NULL};
-            rc =
-                simple_change(wf, &cf_aws_svc_autoscaling, "isolate", "asg", "EnterStandby", name,
-                              "move it to Auto Scaling standby (not replaced, not terminated)", kv);
+            CHANGE("isolate", "asg", "autoscaling:EnterStandby", name,
+                   "move it to Auto Scaling standby (not replaced, not terminated)",
+                   cf_asg_enter_standby(NULL, wf->aws, name, ids, 1, 1), cf_asg_last_request_id);
         }
     }
     return rc;
@@ -1159,8 +1060,11 @@ static int isolate_asg_tgs(cf_wf *wf, json_t *tri)
 
 static int isolate_profile(cf_wf *wf, json_t *tri)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
+    const char *ids[] = {wf->finding.instance_id};
+    const cf_ec2_filter f = {"instance-id", ids, 1};
+    const cf_ec2_query q = {NULL, 0, &f, 1, 0};
+    cf_iam_instance_profile *prof = NULL;
+    cf_ec2_profile_assoc_list *al = NULL;
     char assoc[128] = "", role[256] = "", ts[CF_TIME_STR_MAX], pname[160], *doc = NULL;
     const char *arn = json_string_value(json_object_get(tri, "profile_arn")), *slash;
     int rc;
@@ -1168,29 +1072,21 @@ static int isolate_profile(cf_wf *wf, json_t *tri)
         return CF_OK;
     /* The role behind the current profile, whose sessions get revoked. */
     slash = strrchr(arn, '/');
-    ADD(&p, "InstanceProfileName", slash ? slash + 1 : arn);
-    if ((rc = wf_query(wf, &cf_aws_svc_iam, "GetInstanceProfile", &p, &r)))
+    if ((rc = cf_iam_get_instance_profile(&prof, wf->aws, slash ? slash + 1 : arn)))
         goto cleanup;
-    snprintf(role, sizeof(role), "%s",
-             wf_xml(xmlDocGetRootElement(r.xml),
-                    "GetInstanceProfileResult/InstanceProfile/Roles/member/RoleName"));
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
-    ADD(&p, "Filter.1.Name", "instance-id");
-    ADD(&p, "Filter.1.Value.1", wf->finding.instance_id);
-    if ((rc = wf_ec2(wf, "DescribeIamInstanceProfileAssociations", &p, &r)))
+    if (prof->n_roles)
+        snprintf(role, sizeof(role), "%s", nz(prof->roles[0].name));
+    if ((rc = cf_ec2_describe_iam_instance_profile_associations(&al, wf->aws, &q)))
         goto cleanup;
-    snprintf(assoc, sizeof(assoc), "%s",
-             wf_xml(xmlDocGetRootElement(r.xml), "iamInstanceProfileAssociationSet/item/"
-                                                 "associationId"));
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    if (al->n)
+        snprintf(assoc, sizeof(assoc), "%s", nz(al->items[0].id));
     if (*assoc) {
-        const char *kv[] = {"AssociationId", assoc, "IamInstanceProfile.Name",
-                            wf->cfg->quarantine_profile, NULL};
-        if ((rc = simple_change(wf, &cf_aws_svc_ec2, "isolate", "profile-swap",
-                                "ReplaceIamInstanceProfileAssociation", wf->finding.instance_id,
-                                "replace the instance profile with the quarantine profile", kv)))
+        CHANGE("isolate", "profile-swap", "ec2:ReplaceIamInstanceProfileAssociation",
+               wf->finding.instance_id, "replace the instance profile with the quarantine profile",
+               cf_ec2_replace_iam_instance_profile_association(
+                   NULL, wf->aws, assoc, wf->cfg->quarantine_profile, NULL, 0),
+               ec2_reqid);
+        if (rc)
             goto cleanup;
     }
     if (*role) {
@@ -1205,16 +1101,14 @@ static int isolate_profile(cf_wf *wf, json_t *tri)
             rc = cf_error_set(CF_ENOMEM, "out of memory");
             goto cleanup;
         }
-        {
-            const char *kv[] = {"RoleName", role, "PolicyName", pname, "PolicyDocument", doc, NULL};
-            rc = simple_change(wf, &cf_aws_svc_iam, "isolate", "revoke-sessions", "PutRolePolicy",
-                               role, "revoke the role's active sessions (aws:TokenIssueTime)", kv);
-        }
+        CHANGE("isolate", "revoke-sessions", "iam:PutRolePolicy", role,
+               "revoke the role's active sessions (aws:TokenIssueTime)",
+               cf_iam_put_role_policy(wf->aws, role, pname, doc), cf_iam_last_request_id);
     }
 cleanup:
     free(doc);
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    cf_iam_instance_profile_free(prof);
+    cf_ec2_profile_assoc_list_free(al);
     return rc;
 }
 
@@ -1247,6 +1141,7 @@ int cf_wf_step_isolate(cf_wf *wf, json_t *out)
 int cf_wf_release(cf_wf *wf)
 {
     json_t *iso = cf_wf_output(wf, "isolate"), *enis, *e;
+    const char *id = wf->finding.instance_id;
     size_t i;
     int rc = CF_OK;
     char key[256];
@@ -1256,10 +1151,9 @@ int cf_wf_release(cf_wf *wf)
     json_array_foreach(enis, i, e)
     {
         const char *eni = json_string_value(json_object_get(e, "eni_id"));
-        json_t *groups = json_object_get(e, "groups"), *g;
-        cf_aws_params p = CF_AWS_PARAMS_INIT;
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        size_t j;
+        json_t *groups = json_object_get(e, "groups");
+        const char **g;
+        size_t n;
         if (!eni)
             continue;
         snprintf(key, sizeof(key), "release-eni:%s", eni);
@@ -1271,41 +1165,22 @@ int cf_wf_release(cf_wf *wf)
         }
         if (rc < 0)
             break;
-        rc = cf_aws_params_add(&p, "NetworkInterfaceId", eni);
-        json_array_foreach(groups, j, g)
-        {
-            char name[64];
-            snprintf(name, sizeof(name), "SecurityGroupId.%zu", j + 1);
-            if (!rc)
-                rc = cf_aws_params_add(&p, name, json_string_value(g));
-        }
-        if (!rc)
-            rc = wf_ec2(wf, "ModifyNetworkInterfaceAttribute", &p, &r);
+        g = json_strs(groups, &n);
+        rc = g ? cf_ec2_set_eni_groups(wf->aws, eni, g, n, 0)
+               : cf_error_set(CF_ENOMEM, "out of memory");
         cf_wf_change_end(wf, "release", key, "ec2:ModifyNetworkInterfaceAttribute", eni, NULL,
-                         r.request_id, rc ? "error" : "ok", rc ? cf_error_last()->msg : NULL);
+                         wf_ec2_reqid(rc), rc ? "error" : "ok", rc ? cf_error_last()->msg : NULL);
         if (!rc && json_integer_value(json_object_get(e, "device_index")) == 0) {
             /* The instance's view of the primary interface (see isolate). */
-            cf_aws_response_release(&r);
-            cf_aws_params_release(&p);
-            rc = cf_aws_params_add(&p, "InstanceId", wf->finding.instance_id);
-            json_array_foreach(groups, j, g)
-            {
-                char name[64];
-                snprintf(name, sizeof(name), "GroupId.%zu", j + 1);
-                if (!rc)
-                    rc = cf_aws_params_add(&p, name, json_string_value(g));
-            }
-            if (!rc)
-                rc = wf_ec2(wf, "ModifyInstanceAttribute", &p, &r);
+            rc = cf_ec2_set_instance_groups(wf->aws, id, g, n, 0);
             cf_wf_change_end(wf, "release", "release-instance-groups",
-                             "ec2:ModifyInstanceAttribute", wf->finding.instance_id, NULL,
-                             r.request_id, rc ? "error" : "ok", rc ? cf_error_last()->msg : NULL);
+                             "ec2:ModifyInstanceAttribute", id, NULL, wf_ec2_reqid(rc),
+                             rc ? "error" : "ok", rc ? cf_error_last()->msg : NULL);
         }
+        free(g);
         if (!rc)
             cf_wf_progress(wf, "release", "%s back on its %zu original group(s)", eni,
                            json_array_size(groups));
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
         if (rc)
             break;
     }
@@ -1314,27 +1189,19 @@ int cf_wf_release(cf_wf *wf)
             json_string_value(json_object_get(iso, "original_termination_protection"));
         const char *shut = json_string_value(json_object_get(iso, "original_shutdown_behavior"));
         json_t *asg = json_object_get(cf_wf_output(wf, "triage"), "asg");
-        if (term && strcmp(term, "true")) {
-            const char *kv[] = {"InstanceId", wf->finding.instance_id,
-                                "DisableApiTermination.Value", "false", NULL};
-            rc = simple_change(wf, &cf_aws_svc_ec2, "release", "release-termination",
-                               "ModifyInstanceAttribute", wf->finding.instance_id,
-                               "turn termination protection back off", kv);
-        }
-        if (!rc && shut && *shut && strcmp(shut, "stop")) {
-            const char *kv[] = {"InstanceId", wf->finding.instance_id,
-                                "InstanceInitiatedShutdownBehavior.Value", shut, NULL};
-            rc = simple_change(wf, &cf_aws_svc_ec2, "release", "release-shutdown",
-                               "ModifyInstanceAttribute", wf->finding.instance_id,
-                               "restore the shutdown behaviour", kv);
-        }
+        if (term && strcmp(term, "true"))
+            CHANGE("release", "release-termination", "ec2:ModifyInstanceAttribute", id,
+                   "turn termination protection back off",
+                   cf_ec2_set_termination_protection(wf->aws, id, 0, 0), ec2_reqid);
+        if (!rc && shut && *shut && strcmp(shut, "stop"))
+            CHANGE("release", "release-shutdown", "ec2:ModifyInstanceAttribute", id,
+                   "restore the shutdown behaviour",
+                   cf_ec2_set_shutdown_behavior(wf->aws, id, shut, 0), ec2_reqid);
         if (!rc && asg && !strcmp(wf->cfg->asg_action, "standby")) {
-            const char *kv[] = {"AutoScalingGroupName",
-                                json_string_value(json_object_get(asg, "name")),
-                                "InstanceIds.member.1", wf->finding.instance_id, NULL};
-            rc = simple_change(wf, &cf_aws_svc_autoscaling, "release", "release-asg", "ExitStandby",
-                               json_string_value(json_object_get(asg, "name")),
-                               "return it to service in its Auto Scaling group", kv);
+            const char *name = json_string_value(json_object_get(asg, "name")), *ids[] = {id};
+            CHANGE("release", "release-asg", "autoscaling:ExitStandby", name,
+                   "return it to service in its Auto Scaling group",
+                   cf_asg_exit_standby(NULL, wf->aws, name, ids, 1), cf_asg_last_request_id);
         }
     }
     return rc;

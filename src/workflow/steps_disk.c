@@ -9,6 +9,7 @@
 #include "common/cf_hash.h"
 #include "common/cf_json.h"
 #include "common/cf_time.h"
+#include "aws/s3.h"
 #include "workflow/wf_aws.h"
 #include "workflow/wf_bundle.h"
 
@@ -40,64 +41,57 @@ static int record_simple(cf_wf *wf, const char *key, const char *call, const cha
     return rc;
 }
 
-/* An EC2 call from name/value pairs; r is left for the caller to read (and release). */
-static int ec2_kv(cf_wf *wf, const char *action, const char *const *kv, cf_aws_response *r)
+/* The first resource of this case with tag casefile:role=role (and, when given, tag extra=value;
+ * for instances only pending/running ones): its id in id ("" when none). */
+static int find_by_tags(cf_wf *wf, int instances, const char *role, const char *extra_tag,
+                        const char *extra_val, char *id, size_t cap)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    int rc = CF_OK;
-    for (size_t i = 0; kv[i] && kv[i + 1] && !rc; i += 2)
-        rc = cf_aws_params_add(&p, kv[i], kv[i + 1]);
-    if (!rc)
-        rc = wf_ec2(wf, action, &p, r);
-    cf_aws_params_release(&p);
+    const char *case_v[] = {wf->case_id}, *role_v[] = {role}, *extra_v[] = {extra_val};
+    const char *live_v[] = {"pending", "running"};
+    cf_ec2_filter f[4] = {{"tag:casefile:case", case_v, 1}, {"tag:casefile:role", role_v, 1}};
+    cf_ec2_query q = {NULL, 0, f, 2, 0};
+    int rc;
+    id[0] = '\0';
+    if (extra_tag)
+        f[q.n_filters++] = (cf_ec2_filter){extra_tag, extra_v, 1};
+    if (instances)
+        f[q.n_filters++] = (cf_ec2_filter){"instance-state-name", live_v, 2};
+    if (instances) {
+        cf_ec2_instance_list *l = NULL;
+        rc = cf_ec2_describe_instances(&l, wf->aws, &q);
+        if (!rc && l->n)
+            snprintf(id, cap, "%s", l->items[0].id);
+        cf_ec2_instance_list_free(l);
+    } else {
+        cf_ec2_volume_list *l = NULL;
+        rc = cf_ec2_describe_volumes(&l, wf->aws, &q);
+        if (!rc && l->n)
+            snprintf(id, cap, "%s", l->items[0].id);
+        cf_ec2_volume_list_free(l);
+    }
     return rc;
 }
 
-/* The first resource of this case with tag casefile:role=role (and, when given, tag extra=value;
- * for instances only pending/running ones): its id in id ("" when none). */
-static int find_by_tags(cf_wf *wf, const char *action, const char *set_path, const char *id_elem,
-                        const char *role, const char *extra_tag, const char *extra_val,
-                        int live_instances, char *id, size_t cap)
+/* Volume vol: its state and its first attachment (instance, device, state); "" when absent. */
+static int volume_state(cf_wf *wf, const char *vol, char *state, char *on, char *dev, char *att,
+                        size_t cap)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    xmlNode *it;
-    int rc, f = 3;
-    char name[64];
-    id[0] = '\0';
-    rc = cf_aws_params_add(&p, "Filter.1.Name", "tag:casefile:case");
-    if (!rc)
-        rc = cf_aws_params_add(&p, "Filter.1.Value.1", wf->case_id);
-    if (!rc)
-        rc = cf_aws_params_add(&p, "Filter.2.Name", "tag:casefile:role");
-    if (!rc)
-        rc = cf_aws_params_add(&p, "Filter.2.Value.1", role);
-    if (!rc && extra_tag) {
-        snprintf(name, sizeof(name), "Filter.%d.Name", f);
-        rc = cf_aws_params_add(&p, name, extra_tag);
-        snprintf(name, sizeof(name), "Filter.%d.Value.1", f++);
-        if (!rc)
-            rc = cf_aws_params_add(&p, name, extra_val);
+    const char *ids[] = {vol};
+    const cf_ec2_query q = {ids, 1, NULL, 0, 0};
+    cf_ec2_volume_list *l = NULL;
+    int rc = cf_ec2_describe_volumes(&l, wf->aws, &q);
+    state[0] = on[0] = dev[0] = att[0] = '\0';
+    if (!rc && l->n) {
+        const cf_ec2_volume *v = &l->items[0];
+        snprintf(state, cap, "%s", v->state ? v->state : "");
+        if (v->n_attachments) {
+            const cf_ec2_volume_attachment *a = &v->attachments[0];
+            snprintf(on, cap, "%s", a->instance_id ? a->instance_id : "");
+            snprintf(dev, cap, "%s", a->device ? a->device : "");
+            snprintf(att, cap, "%s", a->state ? a->state : "");
+        }
     }
-    if (!rc && live_instances) {
-        snprintf(name, sizeof(name), "Filter.%d.Name", f);
-        rc = cf_aws_params_add(&p, name, "instance-state-name");
-        snprintf(name, sizeof(name), "Filter.%d.Value.1", f);
-        if (!rc)
-            rc = cf_aws_params_add(&p, name, "pending");
-        snprintf(name, sizeof(name), "Filter.%d.Value.2", f);
-        if (!rc)
-            rc = cf_aws_params_add(&p, name, "running");
-    }
-    if (!rc)
-        rc = wf_ec2(wf, action, &p, &r);
-    if (!rc) {
-        it = cf_xml_path(xmlDocGetRootElement(r.xml), set_path);
-        if (it)
-            snprintf(id, cap, "%s", wf_xml(it, id_elem));
-    }
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    cf_ec2_volume_list_free(l);
     return rc;
 }
 
@@ -105,16 +99,8 @@ static int wait_volume(cf_wf *wf, const char *vol, const char *want, const char 
                        int64_t deadline)
 {
     for (;;) {
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        const char *kv[] = {"VolumeId.1", vol, NULL};
-        char state[32] = "", att[32] = "";
-        int rc = ec2_kv(wf, "DescribeVolumes", kv, &r);
-        if (!rc) {
-            xmlNode *v = cf_xml_path(xmlDocGetRootElement(r.xml), "volumeSet/item");
-            snprintf(state, sizeof(state), "%s", wf_xml(v, "status"));
-            snprintf(att, sizeof(att), "%s", wf_xml(v, "attachmentSet/item/status"));
-        }
-        cf_aws_response_release(&r);
+        char state[32], att[32], on[32], dev[32];
+        int rc = volume_state(wf, vol, state, on, dev, att, sizeof(state));
         if (rc)
             return rc;
         if (!strcmp(state, want) && (!attach_state || !strcmp(att, attach_state)))
@@ -131,16 +117,15 @@ static int wait_volume(cf_wf *wf, const char *vol, const char *want, const char 
 
 static int wait_instance(cf_wf *wf, const char *id, const char *want, int64_t deadline)
 {
+    const char *ids[] = {id};
+    const cf_ec2_query q = {ids, 1, NULL, 0, 0};
     for (;;) {
-        cf_aws_response r = CF_AWS_RESPONSE_INIT;
-        const char *kv[] = {"InstanceId.1", id, NULL};
+        cf_ec2_instance_list *l = NULL;
         char state[32] = "";
-        int rc = ec2_kv(wf, "DescribeInstances", kv, &r);
-        if (!rc)
-            snprintf(state, sizeof(state), "%s",
-                     wf_xml(xmlDocGetRootElement(r.xml),
-                            "reservationSet/item/instancesSet/item/instanceState/name"));
-        cf_aws_response_release(&r);
+        int rc = cf_ec2_describe_instances(&l, wf->aws, &q);
+        if (!rc && l->n && l->items[0].state)
+            snprintf(state, sizeof(state), "%s", l->items[0].state);
+        cf_ec2_instance_list_free(l);
         if (rc)
             return rc;
         if (!strcmp(state, want))
@@ -154,140 +139,92 @@ static int wait_instance(cf_wf *wf, const char *id, const char *want, int64_t de
 /* The worker's subnet, its AZ and VPC. */
 static int worker_subnet(cf_wf *wf, json_t *tri, char *subnet, char *az, char *vpc, size_t cap)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
     const char *s = wf->cfg->forensic_subnet ? wf->cfg->forensic_subnet
                                              : json_string_value(json_object_get(tri, "subnet_id"));
-    const char *kv[] = {"SubnetId.1", s, NULL};
-    xmlNode *it;
+    const char *ids[] = {s};
+    const cf_ec2_query q = {ids, 1, NULL, 0, 0};
+    cf_ec2_subnet_list *l = NULL;
     int rc;
     if (!s || !*s)
         return cf_error_set(CF_EINVAL, "no subnet for the forensic worker");
     snprintf(subnet, cap, "%s", s);
-    if ((rc = ec2_kv(wf, "DescribeSubnets", kv, &r)))
-        goto cleanup;
-    it = cf_xml_path(xmlDocGetRootElement(r.xml), "subnetSet/item");
-    snprintf(az, cap, "%s", wf_xml(it, "availabilityZone"));
-    snprintf(vpc, cap, "%s", wf_xml(it, "vpcId"));
-cleanup:
-    cf_aws_response_release(&r);
+    az[0] = vpc[0] = '\0';
+    rc = cf_ec2_describe_subnets(&l, wf->aws, &q);
+    if (!rc && l->n) {
+        snprintf(az, cap, "%s", l->items[0].az ? l->items[0].az : "");
+        snprintf(vpc, cap, "%s", l->items[0].vpc_id ? l->items[0].vpc_id : "");
+    }
+    cf_ec2_subnet_list_free(l);
     return rc;
 }
 
 /* The worker's own group: nothing in, only HTTPS out (SSM and S3). */
 static int forensic_group(cf_wf *wf, const char *vpc, char *gid, size_t cap)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    char name[128], key[256], reqid[128];
-    const char *kvd[] = {"Filter.1.Name",
-                         "group-name",
-                         "Filter.1.Value.1",
-                         name,
-                         "Filter.2.Name",
-                         "vpc-id",
-                         "Filter.2.Value.1",
-                         vpc,
-                         NULL};
-    xmlNode *g;
+    char name[128], key[256];
+    const char *name_v[] = {name}, *vpc_v[] = {vpc}, *any[] = {"0.0.0.0/0"};
+    const cf_ec2_filter f[] = {{"group-name", name_v, 1}, {"vpc-id", vpc_v, 1}};
+    const cf_ec2_query q = {NULL, 0, f, 2, 0};
+    cf_ec2_sg_list *l = NULL;
+    char *new_id = NULL;
     int rc, has_https = 0, has_other = 0;
     snprintf(name, sizeof(name), "casefile-forensic-%s", vpc);
     gid[0] = '\0';
-    if ((rc = ec2_kv(wf, "DescribeSecurityGroups", kvd, &r)))
+    if ((rc = cf_ec2_describe_security_groups(&l, wf->aws, &q)))
         goto cleanup;
-    g = cf_xml_path(xmlDocGetRootElement(r.xml), "securityGroupInfo/item");
-    if (g) {
-        xmlNode *p;
-        snprintf(gid, cap, "%s", wf_xml(g, "groupId"));
-        CF_XML_FOREACH(p, cf_xml_child(g, "ipPermissionsEgress"), "item")
-        {
-            if (!strcmp(wf_xml(p, "fromPort"), "443"))
+    if (l->n) {
+        const cf_ec2_security_group *g = &l->items[0];
+        snprintf(gid, cap, "%s", g->id);
+        for (size_t i = 0; i < g->n_egress; i++) {
+            if (g->egress[i].from_port == 443)
                 has_https = 1;
             else
                 has_other = 1;
         }
     }
-    cf_aws_response_release(&r);
     if (!*gid) {
-        const char *kv[] = {"GroupName",
-                            name,
-                            "GroupDescription",
-                            "casefile forensic worker: no inbound, HTTPS out",
-                            "VpcId",
-                            vpc,
-                            NULL};
+        const char *ids[1];
+        const cf_ec2_tag_spec tags[] = {{"casefile:case", wf->case_id},
+                                        {"casefile:role", "forensic-worker"}};
         snprintf(key, sizeof(key), "sg-create:%s:%s", vpc, name);
-        if ((rc = ec2_kv(wf, "CreateSecurityGroup", kv, &r)) == CF_OK)
-            snprintf(gid, cap, "%s", wf_xml(xmlDocGetRootElement(r.xml), "groupId"));
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
-        if (record_simple(wf, key, "ec2:CreateSecurityGroup", vpc, reqid, rc, gid))
+        rc = cf_ec2_create_security_group(&new_id, wf->aws, name,
+                                          "casefile forensic worker: no inbound, HTTPS out", vpc,
+                                          NULL, 0, 0);
+        snprintf(gid, cap, "%s", new_id ? new_id : "");
+        if (record_simple(wf, key, "ec2:CreateSecurityGroup", vpc, wf_ec2_reqid(rc), rc, gid))
             goto cleanup;
-        {
-            const char *kt[] = {"ResourceId.1",
-                                gid,
-                                "Tag.1.Key",
-                                "casefile:case",
-                                "Tag.1.Value",
-                                wf->case_id,
-                                "Tag.2.Key",
-                                "casefile:role",
-                                "Tag.2.Value",
-                                "forensic-worker",
-                                NULL};
-            rc = ec2_kv(wf, "CreateTags", kt, &r);
-            cf_aws_response_release(&r);
-            if (rc)
-                goto cleanup;
-        }
+        ids[0] = gid;
+        if ((rc = cf_ec2_create_tags(wf->aws, ids, 1, tags, 2, 0)))
+            goto cleanup;
         has_other = 1; /* the default allow-all egress rule */
     }
     if (has_other) {
-        const char *kv[] = {"GroupId",
-                            gid,
-                            "IpPermissions.1.IpProtocol",
-                            "-1",
-                            "IpPermissions.1.IpRanges.1.CidrIp",
-                            "0.0.0.0/0",
-                            NULL};
+        const cf_ec2_ip_perm_spec all = {"-1", -1, -1, any, 1, NULL, 0, NULL, 0};
         snprintf(key, sizeof(key), "sg-close-out:%s", gid);
-        rc = ec2_kv(wf, "RevokeSecurityGroupEgress", kv, &r);
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
+        rc = cf_ec2_revoke_security_group_egress(wf->aws, gid, &all, 1, 0);
         if (rc && cf_aws_error_is("InvalidPermission.NotFound"))
             rc = CF_OK;
-        if (record_simple(wf, key, "ec2:RevokeSecurityGroupEgress", gid, reqid, rc,
+        if (record_simple(wf, key, "ec2:RevokeSecurityGroupEgress", gid, wf_ec2_reqid(rc), rc,
                           "worker group: default egress removed"))
             goto cleanup;
     }
     if (!has_https) {
-        const char *kv[] = {"GroupId",
-                            gid,
-                            "IpPermissions.1.IpProtocol",
-                            "tcp",
-                            "IpPermissions.1.FromPort",
-                            "443",
-                            "IpPermissions.1.ToPort",
-                            "443",
-                            "IpPermissions.1.IpRanges.1.CidrIp",
-                            "0.0.0.0/0",
-                            NULL};
+        const cf_ec2_ip_perm_spec https = {"tcp", 443, 443, any, 1, NULL, 0, NULL, 0};
         snprintf(key, sizeof(key), "sg-https-out:%s", gid);
-        rc = ec2_kv(wf, "AuthorizeSecurityGroupEgress", kv, &r);
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
-        if (record_simple(wf, key, "ec2:AuthorizeSecurityGroupEgress", gid, reqid, rc,
+        rc = cf_ec2_authorize_security_group_egress(wf->aws, gid, &https, 1, 0);
+        if (record_simple(wf, key, "ec2:AuthorizeSecurityGroupEgress", gid, wf_ec2_reqid(rc), rc,
                           "worker group: HTTPS out only"))
             goto cleanup;
     }
 cleanup:
-    cf_aws_response_release(&r);
+    free(new_id);
+    cf_ec2_sg_list_free(l);
     return rc;
 }
 
 static int make_volume(cf_wf *wf, struct disk *d, const char *az, int64_t deadline)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    char key[256], seed[256], token[CF_AWS_TOKEN_MAX], reqid[128] = "";
+    char key[256], seed[256], token[CF_AWS_TOKEN_MAX];
     const char *extra[] = {"casefile:role",
                            "forensic-copy",
                            "casefile:snapshot",
@@ -295,32 +232,29 @@ static int make_volume(cf_wf *wf, struct disk *d, const char *az, int64_t deadli
                            "casefile:volume",
                            d->volume_src,
                            NULL};
+    cf_ec2_tag_spec tags[8];
+    cf_ec2_volume_spec v = {0};
+    char *new_id = NULL;
     int rc;
-    if ((rc = find_by_tags(wf, "DescribeVolumes", "volumeSet/item", "volumeId", "forensic-copy",
-                           "tag:casefile:snapshot", d->snapshot, 0, d->volume, sizeof(d->volume))))
+    (void)deadline;
+    if ((rc = find_by_tags(wf, 0, "forensic-copy", "tag:casefile:snapshot", d->snapshot, d->volume,
+                           sizeof(d->volume))))
         return rc;
     snprintf(key, sizeof(key), "volume:%s", d->snapshot);
     if (!*d->volume) {
         snprintf(seed, sizeof(seed), "%s/collect_disk/volume/%s", wf->case_id, d->snapshot);
         cf_aws_client_token(seed, token);
-        rc = cf_aws_params_add(&p, "SnapshotId", d->snapshot);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "AvailabilityZone", az);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "VolumeType", "gp3");
-        if (!rc)
-            rc = cf_aws_params_add(&p, "ClientToken", token);
-        if (!rc)
-            rc = wf_add_case_tags(wf, &p, "TagSpecification.1", "volume", extra);
-        if (!rc)
-            rc = wf_ec2(wf, "CreateVolume", &p, &r);
-        if (!rc)
-            snprintf(d->volume, sizeof(d->volume), "%s",
-                     wf_xml(xmlDocGetRootElement(r.xml), "volumeId"));
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
-        if (record_simple(wf, key, "ec2:CreateVolume", d->snapshot, reqid, rc, d->volume))
+        v.az = az;
+        v.snapshot_id = d->snapshot;
+        v.volume_type = "gp3";
+        v.client_token = token;
+        v.tags = tags;
+        v.n_tags = wf_case_tags(wf, extra, tags, 8);
+        rc = cf_ec2_create_volume(&new_id, wf->aws, &v, 0);
+        snprintf(d->volume, sizeof(d->volume), "%s", new_id ? new_id : "");
+        free(new_id);
+        if (record_simple(wf, key, "ec2:CreateVolume", d->snapshot, wf_ec2_reqid(rc), rc,
+                          d->volume))
             return rc;
         cf_wf_progress(wf, "collect_disk", "volume %s from %s in %s", d->volume, d->snapshot, az);
     }
@@ -330,48 +264,33 @@ static int make_volume(cf_wf *wf, struct disk *d, const char *az, int64_t deadli
 static int make_worker(cf_wf *wf, const char *subnet, const char *gid, char *worker, size_t cap,
                        int64_t deadline)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    char seed[256], token[CF_AWS_TOKEN_MAX], reqid[128] = "";
-    const char *extra[] = {"casefile:role", "forensic-worker", NULL};
+    char seed[256], token[CF_AWS_TOKEN_MAX];
+    const char *extra[] = {"casefile:role", "forensic-worker", NULL}, *groups[] = {gid};
+    cf_ec2_tag_spec tags[8];
+    cf_ec2_run_spec s = {0};
+    cf_ec2_instance_list *l = NULL;
     int rc;
-    if ((rc = find_by_tags(wf, "DescribeInstances", "reservationSet/item/instancesSet/item",
-                           "instanceId", "forensic-worker", NULL, NULL, 1, worker, cap)))
+    if ((rc = find_by_tags(wf, 1, "forensic-worker", NULL, NULL, worker, cap)))
         return rc;
     if (!*worker) {
         snprintf(seed, sizeof(seed), "%s/collect_disk/worker", wf->case_id);
         cf_aws_client_token(seed, token);
-        rc = cf_aws_params_add(&p, "ImageId", wf->cfg->forensic_ami);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "InstanceType", wf->cfg->forensic_instance_type);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "MinCount", "1");
-        if (!rc)
-            rc = cf_aws_params_add(&p, "MaxCount", "1");
-        if (!rc)
-            rc = cf_aws_params_add(&p, "SubnetId", subnet);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "SecurityGroupId.1", gid);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "ClientToken", token);
-        if (!rc)
-            rc = cf_aws_params_add(&p, "MetadataOptions.HttpTokens", "required");
-        if (!rc)
-            rc = cf_aws_params_add(&p, "InstanceInitiatedShutdownBehavior", "terminate");
-        if (!rc && wf->cfg->forensic_profile)
-            rc = cf_aws_params_add(&p, "IamInstanceProfile.Name", wf->cfg->forensic_profile);
-        if (!rc)
-            rc = wf_add_case_tags(wf, &p, "TagSpecification.1", "instance", extra);
-        if (!rc)
-            rc = wf_ec2(wf, "RunInstances", &p, &r);
-        if (!rc)
-            snprintf(worker, cap, "%s",
-                     wf_xml(xmlDocGetRootElement(r.xml), "instancesSet/item/instanceId"));
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
-        cf_aws_params_release(&p);
-        if (record_simple(wf, "worker", "ec2:RunInstances", wf->cfg->forensic_ami, reqid, rc,
-                          worker))
+        s.image_id = wf->cfg->forensic_ami;
+        s.instance_type = wf->cfg->forensic_instance_type;
+        s.subnet_id = subnet;
+        s.group_ids = groups;
+        s.n_group_ids = 1;
+        s.client_token = token;
+        s.imdsv2_required = 1;
+        s.shutdown_behavior = "terminate";
+        s.profile_name = wf->cfg->forensic_profile;
+        s.tags = tags;
+        s.n_tags = wf_case_tags(wf, extra, tags, 8);
+        rc = cf_ec2_run_instances(&l, wf->aws, &s, 0);
+        snprintf(worker, cap, "%s", !rc && l->n ? l->items[0].id : "");
+        cf_ec2_instance_list_free(l);
+        if (record_simple(wf, "worker", "ec2:RunInstances", wf->cfg->forensic_ami, wf_ec2_reqid(rc),
+                          rc, worker))
             return rc;
         cf_wf_progress(wf, "collect_disk", "forensic worker %s (%s) in %s", worker,
                        wf->cfg->forensic_ami, subnet);
@@ -381,47 +300,20 @@ static int make_worker(cf_wf *wf, const char *subnet, const char *gid, char *wor
 
 static int attach(cf_wf *wf, struct disk *d, const char *worker, int64_t deadline)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    const char *kv[] = {"VolumeId.1", d->volume, NULL};
-    char on[64] = "", dev[16] = "", key[128], reqid[128] = "";
+    char state[64], on[64], dev[64], att[64], key[128];
     int rc;
-    if ((rc = ec2_kv(wf, "DescribeVolumes", kv, &r)))
-        goto cleanup;
-    {
-        xmlNode *a = cf_xml_path(xmlDocGetRootElement(r.xml), "volumeSet/item/attachmentSet/item");
-        snprintf(on, sizeof(on), "%s", wf_xml(a, "instanceId"));
-        snprintf(dev, sizeof(dev), "%s", wf_xml(a, "device"));
-    }
-    cf_aws_response_release(&r);
+    if ((rc = volume_state(wf, d->volume, state, on, dev, att, sizeof(state))))
+        return rc;
     if (!strcmp(on, worker)) {
-        snprintf(d->device, sizeof(d->device), "%s", dev);
+        snprintf(d->device, sizeof(d->device), "%.15s", dev);
     } else {
-        const char *ka[] = {"VolumeId", d->volume, "InstanceId", worker, "Device", d->device, NULL};
         snprintf(key, sizeof(key), "attach:%s", d->volume);
-        rc = ec2_kv(wf, "AttachVolume", ka, &r);
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
-        if (record_simple(wf, key, "ec2:AttachVolume", d->volume, reqid, rc, d->device))
-            goto cleanup;
+        rc = cf_ec2_attach_volume(wf->aws, d->volume, worker, d->device, 0);
+        if (record_simple(wf, key, "ec2:AttachVolume", d->volume, wf_ec2_reqid(rc), rc, d->device))
+            return rc;
         cf_wf_progress(wf, "collect_disk", "%s attached to %s as %s", d->volume, worker, d->device);
     }
-    rc = wait_volume(wf, d->volume, "in-use", "attached", deadline);
-cleanup:
-    cf_aws_response_release(&r);
-    return rc;
-}
-
-static int presign_put(cf_wf *wf, const char *bucket, const char *key, char **url)
-{
-    cf_buf path = CF_BUF_INIT(4096);
-    int rc = cf_buf_addch(&path, '/');
-    if (!rc)
-        rc = cf_aws_uri_encode(&path, key, strlen(key), 1);
-    if (!rc)
-        rc = cf_aws_presign(wf->aws, &cf_aws_svc_s3, "PUT", bucket, cf_buf_cstr(&path), NULL,
-                            wf->cfg->presign_ttl_s, url);
-    cf_buf_release(&path);
-    return rc;
+    return wait_volume(wf, d->volume, "in-use", "attached", deadline);
 }
 
 /* The disk script of docs/contracts.md: per volume, find the device (Nitro by-id, then the
@@ -463,9 +355,9 @@ static int disk_script(cf_wf *wf, struct disk *d, size_t n, const char *bucket, 
         char k_tar[600], k_man[600], *u_tar = NULL, *u_man = NULL;
         snprintf(k_tar, sizeof(k_tar), "%sbundle.tar", d[i].prefix);
         snprintf(k_man, sizeof(k_man), "%smanifest.json", d[i].prefix);
-        rc = presign_put(wf, bucket, k_tar, &u_tar);
+        rc = cf_s3_presign_put(wf->aws, bucket, k_tar, wf->cfg->presign_ttl_s, &u_tar);
         if (!rc)
-            rc = presign_put(wf, bucket, k_man, &u_man);
+            rc = cf_s3_presign_put(wf->aws, bucket, k_man, wf->cfg->presign_ttl_s, &u_man);
         if (!rc)
             rc = cf_buf_addf(out, "collect '%s' '%s' '%s' '%s'\n", d[i].volume, d[i].device, u_tar,
                              u_man);
@@ -478,47 +370,16 @@ static int disk_script(cf_wf *wf, struct disk *d, size_t n, const char *bucket, 
 static int send_disk_command(cf_wf *wf, const char *worker, const char *script, char *cmd_id,
                              size_t cap)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
     char comment[128], reqid[128] = "";
-    json_t *body = NULL, *c;
-    size_t i;
     int rc;
     snprintf(comment, sizeof(comment), "casefile %.80s disk", wf->case_id);
-    cmd_id[0] = '\0';
     /* Look first: a command this case already sent to this worker. */
-    body = json_pack("{s:s,s:i}", "InstanceId", worker, "MaxResults", 50);
-    rc = cf_aws_json(wf->aws, &cf_aws_svc_ssm, "ListCommands", body, &r);
-    json_decref(body);
-    if (rc) {
-        cf_error_wrap("SSM ListCommands");
-        goto cleanup;
-    }
-    json_array_foreach(json_object_get(r.json, "Commands"), i, c)
-    {
-        const char *cm = json_string_value(json_object_get(c, "Comment"));
-        if (cm && !strcmp(cm, comment))
-            snprintf(cmd_id, cap, "%s", json_string_value(json_object_get(c, "CommandId")));
-    }
-    cf_aws_response_release(&r);
-    if (*cmd_id)
-        goto cleanup;
-    body = json_pack("{s:s,s:[s],s:{s:[s],s:[s]},s:s,s:i}", "DocumentName", "AWS-RunShellScript",
-                     "InstanceIds", worker, "Parameters", "commands", script, "executionTimeout",
-                     "3600", "Comment", comment, "TimeoutSeconds", 600);
-    rc = cf_aws_json(wf->aws, &cf_aws_svc_ssm, "SendCommand", body, &r);
-    json_decref(body);
-    if (!rc)
-        snprintf(cmd_id, cap, "%s",
-                 cf_json_str(r.json, "Command.CommandId") ? cf_json_str(r.json, "Command.CommandId")
-                                                          : "");
-    else
-        cf_error_wrap("SSM SendCommand");
-    snprintf(reqid, sizeof(reqid), "%s", r.request_id);
+    if ((rc = wf_ssm_find_command(wf, worker, comment, cmd_id, cap)) || *cmd_id)
+        return rc;
+    rc = wf_ssm_send(wf, worker, script, comment, 3600, 600, cmd_id, cap, reqid);
     record_simple(wf, "ssm:disk", "ssm:SendCommand", worker, reqid, rc, cmd_id);
     if (!rc)
         cf_wf_progress(wf, "collect_disk", "SSM command %s sent to %s", cmd_id, worker);
-cleanup:
-    cf_aws_response_release(&r);
     return rc;
 }
 
@@ -559,46 +420,43 @@ static int fetch_verify(cf_wf *wf, struct disk *d, const char *bucket, int64_t d
 static int cleanup_created(cf_wf *wf, struct disk *d, size_t n, const char *worker,
                            int64_t deadline)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    char key[128], reqid[128];
+    char key[128];
     int rc = CF_OK;
     for (size_t i = 0; i < n && !rc; i++) {
-        const char *kv[] = {"VolumeId", d[i].volume, NULL};
-        const char *kd[] = {"VolumeId", d[i].volume, "InstanceId", worker,
-                            "Device",   d[i].device, NULL};
         if (!*d[i].volume)
             continue;
         snprintf(key, sizeof(key), "detach:%s", d[i].volume);
         if (cf_wf_change_begin(wf, "collect_disk", key, "ec2:DetachVolume", d[i].volume,
                                "detach the copy", NULL) == 0) {
-            rc = ec2_kv(wf, "DetachVolume", *worker ? kd : kv, &r);
-            if (rc && (cf_aws_error_is("IncorrectState") ||
-                       cf_aws_error_is("InvalidAttachment.NotFound")))
-                rc = CF_OK; /* already detached */
-            snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-            cf_aws_response_release(&r);
-            record_simple(wf, key, "ec2:DetachVolume", d[i].volume, reqid, rc, "detached");
+            if (!*worker) { /* no worker: the copy was never attached */
+                cf_wf_change_end(wf, "collect_disk", key, "ec2:DetachVolume", d[i].volume, NULL,
+                                 NULL, "exists", "not attached");
+            } else {
+                rc = cf_ec2_detach_volume(wf->aws, d[i].volume, worker, 0, 0);
+                if (rc && (cf_aws_error_is("IncorrectState") ||
+                           cf_aws_error_is("InvalidAttachment.NotFound")))
+                    rc = CF_OK; /* already detached */
+                record_simple(wf, key, "ec2:DetachVolume", d[i].volume, wf_ec2_reqid(rc), rc,
+                              "detached");
+            }
         }
         if (!rc)
             rc = wait_volume(wf, d[i].volume, "available", NULL, deadline);
         snprintf(key, sizeof(key), "delete:%s", d[i].volume);
         if (!rc && cf_wf_change_begin(wf, "collect_disk", key, "ec2:DeleteVolume", d[i].volume,
                                       "delete the copy", NULL) == 0) {
-            rc = ec2_kv(wf, "DeleteVolume", kv, &r);
-            snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-            cf_aws_response_release(&r);
-            record_simple(wf, key, "ec2:DeleteVolume", d[i].volume, reqid, rc, "deleted");
+            rc = cf_ec2_delete_volume(wf->aws, d[i].volume, 0);
+            record_simple(wf, key, "ec2:DeleteVolume", d[i].volume, wf_ec2_reqid(rc), rc,
+                          "deleted");
         }
     }
     if (!rc && *worker &&
         cf_wf_change_begin(wf, "collect_disk", "terminate-worker", "ec2:TerminateInstances", worker,
                            "terminate the forensic worker", NULL) == 0) {
-        const char *kv[] = {"InstanceId.1", worker, NULL};
-        rc = ec2_kv(wf, "TerminateInstances", kv, &r);
-        snprintf(reqid, sizeof(reqid), "%s", r.request_id);
-        cf_aws_response_release(&r);
-        record_simple(wf, "terminate-worker", "ec2:TerminateInstances", worker, reqid, rc,
-                      "terminated");
+        const char *ids[] = {worker};
+        rc = cf_ec2_terminate_instances(wf->aws, ids, 1, 0);
+        record_simple(wf, "terminate-worker", "ec2:TerminateInstances", worker, wf_ec2_reqid(rc),
+                      rc, "terminated");
         if (!rc)
             cf_wf_progress(wf, "collect_disk", "forensic worker %s terminated, copies deleted",
                            worker);
@@ -671,13 +529,10 @@ int cf_wf_step_collect_disk(cf_wf *wf, json_t *out)
         cf_error_clear();
         if (have == n) {
             for (i = 0; i < n && !rc; i++)
-                rc = find_by_tags(wf, "DescribeVolumes", "volumeSet/item", "volumeId",
-                                  "forensic-copy", "tag:casefile:snapshot", d[i].snapshot, 0,
+                rc = find_by_tags(wf, 0, "forensic-copy", "tag:casefile:snapshot", d[i].snapshot,
                                   d[i].volume, sizeof(d[i].volume));
             if (!rc)
-                rc = find_by_tags(wf, "DescribeInstances", "reservationSet/item/instancesSet/item",
-                                  "instanceId", "forensic-worker", NULL, NULL, 1, worker,
-                                  sizeof(worker));
+                rc = find_by_tags(wf, 1, "forensic-worker", NULL, NULL, worker, sizeof(worker));
             if (rc)
                 goto done;
             goto collected;

@@ -5,6 +5,7 @@
 #include "common/cf_hash.h"
 #include "common/cf_json.h"
 #include "common/cf_time.h"
+#include "aws/s3.h"
 #include "workflow/wf_aws.h"
 
 #include <limits.h>
@@ -20,35 +21,22 @@
 static int find_snapshot(cf_wf *wf, const char *vol, char *sid, size_t cap, char *state,
                          size_t scap)
 {
-    cf_aws_params p = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    xmlNode *it;
-    int rc;
+    const char *case_v[] = {wf->case_id}, *vol_v[] = {vol};
+    const cf_ec2_filter f[] = {{"tag:casefile:case", case_v, 1}, {"volume-id", vol_v, 1}};
+    const cf_ec2_query q = {NULL, 0, f, 2, 0};
+    cf_ec2_snapshot_list *l = NULL;
+    int rc = cf_ec2_describe_snapshots(&l, wf->aws, &q, "self");
     sid[0] = state[0] = '\0';
-    rc = cf_aws_params_add(&p, "Filter.1.Name", "tag:casefile:case");
-    if (!rc)
-        rc = cf_aws_params_add(&p, "Filter.1.Value.1", wf->case_id);
-    if (!rc)
-        rc = cf_aws_params_add(&p, "Filter.2.Name", "volume-id");
-    if (!rc)
-        rc = cf_aws_params_add(&p, "Filter.2.Value.1", vol);
-    if (!rc)
-        rc = cf_aws_params_add(&p, "OwnerId.1", "self");
-    if (!rc)
-        rc = wf_ec2(wf, "DescribeSnapshots", &p, &r);
-    if (!rc) {
-        CF_XML_FOREACH(it, cf_xml_path(xmlDocGetRootElement(r.xml), "snapshotSet"), "item")
-        {
-            /* An errored snapshot is not evidence; a fresh one is taken instead. */
-            if (!strcmp(wf_xml(it, "status"), "error"))
-                continue;
-            snprintf(sid, cap, "%s", wf_xml(it, "snapshotId"));
-            snprintf(state, scap, "%s", wf_xml(it, "status"));
-            break;
-        }
+    for (size_t i = 0; !rc && i < l->n; i++) {
+        const cf_ec2_snapshot *x = &l->items[i];
+        /* An errored snapshot is not evidence; a fresh one is taken instead. */
+        if (x->state && !strcmp(x->state, "error"))
+            continue;
+        snprintf(sid, cap, "%s", x->id ? x->id : "");
+        snprintf(state, scap, "%s", x->state ? x->state : "");
+        break;
     }
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&p);
+    cf_ec2_snapshot_list_free(l);
     return rc;
 }
 
@@ -78,11 +66,12 @@ int cf_wf_step_snapshot(cf_wf *wf, json_t *out)
                 cf_wf_change_end(wf, "snapshot", key, "ec2:CreateSnapshot", vol, NULL, NULL,
                                  "exists", sid);
         } else {
-            cf_aws_params p = CF_AWS_PARAMS_INIT;
-            cf_aws_response r = CF_AWS_RESPONSE_INIT;
             const char *extra[] = {
                 "casefile:volume", vol, "casefile:device", dev ? dev : "", "Name",
                 wf->case_id,       NULL};
+            cf_ec2_tag_spec tags[8];
+            size_t n_tags = wf_case_tags(wf, extra, tags, 8);
+            char *new_id = NULL;
             snprintf(desc, sizeof(desc), "snapshot %s (%s)", vol, dev ? dev : "?");
             rc = cf_wf_change_begin(wf, "snapshot", key, "ec2:CreateSnapshot", vol, desc, NULL);
             if (rc < 0)
@@ -93,19 +82,11 @@ int cf_wf_step_snapshot(cf_wf *wf, json_t *out)
             }
             snprintf(desc, sizeof(desc), "casefile %s: %s %s of %s", wf->case_id, vol,
                      dev ? dev : "", wf->finding.instance_id);
-            rc = cf_aws_params_add(&p, "VolumeId", vol);
-            if (!rc)
-                rc = cf_aws_params_add(&p, "Description", desc);
-            if (!rc)
-                rc = wf_add_case_tags(wf, &p, "TagSpecification.1", "snapshot", extra);
-            if (!rc)
-                rc = wf_ec2(wf, "CreateSnapshot", &p, &r);
-            if (!rc)
-                snprintf(sid, sizeof(sid), "%s", wf_xml(xmlDocGetRootElement(r.xml), "snapshotId"));
-            cf_wf_change_end(wf, "snapshot", key, "ec2:CreateSnapshot", vol, NULL, r.request_id,
+            rc = cf_ec2_create_snapshot(&new_id, wf->aws, vol, desc, tags, n_tags, 0);
+            snprintf(sid, sizeof(sid), "%s", new_id ? new_id : "");
+            free(new_id);
+            cf_wf_change_end(wf, "snapshot", key, "ec2:CreateSnapshot", vol, NULL, wf_ec2_reqid(rc),
                              rc ? "error" : "ok", rc ? cf_error_last()->msg : sid);
-            cf_aws_response_release(&r);
-            cf_aws_params_release(&p);
             if (rc)
                 goto cleanup;
             cf_wf_progress(wf, "snapshot", "%s of %s (%s)", sid, vol, dev ? dev : "?");
@@ -178,19 +159,6 @@ static int find_agent(cf_wf *wf, const char *arch, char *path, size_t cap)
     return cf_error_set(CF_ENOTFOUND, "no casefile-agent for %s in %s (set agent_dir)", arch, dir);
 }
 
-static int presign(cf_wf *wf, const char *method, const char *bucket, const char *key, char **url)
-{
-    cf_buf path = CF_BUF_INIT(4096);
-    int rc = cf_buf_addch(&path, '/');
-    if (!rc)
-        rc = cf_aws_uri_encode(&path, key, strlen(key), 1);
-    if (!rc)
-        rc = cf_aws_presign(wf->aws, &cf_aws_svc_s3, method, bucket, cf_buf_cstr(&path), NULL,
-                            wf->cfg->presign_ttl_s, url);
-    cf_buf_release(&path);
-    return rc;
-}
-
 /* The SSM script of docs/contracts.md: fetch the agent, check it, run it, tar the bundle with the
  * manifest last, upload the tar then the manifest. */
 static int volatile_script(cf_wf *wf, const char *get_url, const char *sha, const char *put_tar,
@@ -214,61 +182,6 @@ static int volatile_script(cf_wf *wf, const char *get_url, const char *sha, cons
         "curl -fsS -X PUT -T \"$T/bundle.tar\" '%s'\n"
         "curl -fsS -X PUT -T manifest.json '%s'\n",
         get_url, sha, wf->case_id, wf->finding.instance_id, put_tar, put_man);
-}
-
-static int send_command(cf_wf *wf, const char *script, const char *comment, char *cmd_id,
-                        size_t cap, char *reqid)
-{
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    json_t *body = json_pack("{s:s,s:[s],s:{s:[s]},s:s,s:i}", "DocumentName", "AWS-RunShellScript",
-                             "InstanceIds", wf->finding.instance_id, "Parameters", "commands",
-                             script, "Comment", comment, "TimeoutSeconds", 3600);
-    int rc;
-    if (!body)
-        return cf_error_set(CF_ENOMEM, "out of memory");
-    rc = cf_aws_json(wf->aws, &cf_aws_svc_ssm, "SendCommand", body, &r);
-    snprintf(reqid, 128, "%s", r.request_id);
-    if (rc) {
-        cf_error_wrap("SSM SendCommand");
-    } else {
-        snprintf(cmd_id, cap, "%s",
-                 cf_json_str(r.json, "Command.CommandId") ? cf_json_str(r.json, "Command.CommandId")
-                                                          : "");
-    }
-    cf_aws_response_release(&r);
-    json_decref(body);
-    return rc;
-}
-
-/* A command this case already sent (found by its comment), so a crash between SendCommand and
- * the journal does not send a second one. */
-static int find_command(cf_wf *wf, const char *comment, char *cmd_id, size_t cap)
-{
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    json_t *body = json_pack("{s:s,s:i}", "InstanceId", wf->finding.instance_id, "MaxResults", 50);
-    json_t *c;
-    size_t i;
-    int rc;
-    cmd_id[0] = '\0';
-    if (!body)
-        return cf_error_set(CF_ENOMEM, "out of memory");
-    rc = cf_aws_json(wf->aws, &cf_aws_svc_ssm, "ListCommands", body, &r);
-    if (rc) {
-        cf_error_wrap("SSM ListCommands");
-    } else {
-        json_array_foreach(json_object_get(r.json, "Commands"), i, c)
-        {
-            const char *cm = json_string_value(json_object_get(c, "Comment"));
-            const char *id = json_string_value(json_object_get(c, "CommandId"));
-            if (cm && id && !strcmp(cm, comment)) {
-                snprintf(cmd_id, cap, "%s", id);
-                break;
-            }
-        }
-    }
-    cf_aws_response_release(&r);
-    json_decref(body);
-    return rc;
 }
 
 int cf_wf_step_collect_volatile(cf_wf *wf, json_t *out)
@@ -337,7 +250,8 @@ int cf_wf_step_collect_volatile(cf_wf *wf, json_t *out)
     if (rc == 0) {
         char comment[128];
         snprintf(comment, sizeof(comment), "casefile %.80s volatile", wf->case_id);
-        if ((rc = find_command(wf, comment, cmd_id, sizeof(cmd_id))))
+        if ((rc =
+                 wf_ssm_find_command(wf, wf->finding.instance_id, comment, cmd_id, sizeof(cmd_id))))
             goto cleanup;
         if (*cmd_id) {
             cf_wf_change_end(wf, "collect_volatile", "ssm:volatile", "ssm:SendCommand",
@@ -347,14 +261,16 @@ int cf_wf_step_collect_volatile(cf_wf *wf, json_t *out)
     }
     if (rc == 0) {
         char comment[128];
-        if ((rc = presign(wf, "GET", bucket, tool_key, &get_url)) ||
-            (rc = presign(wf, "PUT", bucket, key_tar, &put_tar)) ||
-            (rc = presign(wf, "PUT", bucket, key_man, &put_man)))
+        int ttl = wf->cfg->presign_ttl_s;
+        if ((rc = cf_s3_presign_get(wf->aws, bucket, tool_key, ttl, &get_url)) ||
+            (rc = cf_s3_presign_put(wf->aws, bucket, key_tar, ttl, &put_tar)) ||
+            (rc = cf_s3_presign_put(wf->aws, bucket, key_man, ttl, &put_man)))
             goto cleanup;
         if ((rc = volatile_script(wf, get_url, sha, put_tar, put_man, &script)))
             goto cleanup;
         snprintf(comment, sizeof(comment), "casefile %.80s volatile", wf->case_id);
-        rc = send_command(wf, cf_buf_cstr(&script), comment, cmd_id, sizeof(cmd_id), reqid);
+        rc = wf_ssm_send(wf, wf->finding.instance_id, cf_buf_cstr(&script), comment, 0, 3600,
+                         cmd_id, sizeof(cmd_id), reqid);
         if (rc) {
             cf_error saved;
             cf_error_save(&saved);

@@ -1,187 +1,119 @@
 #include "workflow/wf_aws.h"
+#include "aws/s3.h"
+#include "aws/ssm.h"
 #include "common/cf_error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int wf_query(cf_wf *wf, const cf_aws_service *svc, const char *action, const cf_aws_params *p,
-             cf_aws_response *r)
+/* A typed S3 call's failure in the workflow's terms: a missing object is CF_ENOTFOUND with
+ * "s3://b/k does not exist", anything else keeps its code with the call and object named. */
+static int s3_err(int rc, const char *call, const char *bucket, const char *key)
 {
-    int rc = cf_aws_query(wf->aws, svc, action, p, r);
-    if (rc)
-        cf_error_wrap("%s", action);
-    return rc;
-}
-
-int wf_ec2(cf_wf *wf, const char *action, const cf_aws_params *p, cf_aws_response *r)
-{
-    return wf_query(wf, &cf_aws_svc_ec2, action, p, r);
-}
-
-static int s3_path(cf_buf *path, const char *key)
-{
-    int rc = cf_buf_addch(path, '/');
-    if (!rc)
-        rc = cf_aws_uri_encode(path, key, strlen(key), 1);
-    return rc;
+    if (rc == CF_ENOTFOUND)
+        return cf_error_set(CF_ENOTFOUND, "s3://%s/%s does not exist", bucket, key);
+    return cf_error_wrap("s3 %s s3://%s/%s", call, bucket, key);
 }
 
 int wf_s3_get(cf_wf *wf, const char *bucket, const char *key, size_t max, cf_buf *body,
               char *etag_out)
 {
-    cf_buf path = CF_BUF_INIT(4096);
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_request q = {0};
-    int rc;
-    if ((rc = s3_path(&path, key)))
-        goto cleanup;
-    q.method = "GET";
-    q.bucket = bucket;
-    q.path = cf_buf_cstr(&path);
-    q.raw = 1;
-    q.max_body = max;
-    rc = cf_aws_rest(wf->aws, &cf_aws_svc_s3, &q, &r);
-    if (rc) {
-        if (r.http_status == 404)
-            rc = cf_error_set(CF_ENOTFOUND, "s3://%s/%s does not exist", bucket, key);
-        else
-            cf_error_wrap("s3 GET s3://%s/%s", bucket, key);
-        goto cleanup;
-    }
-    if (etag_out) {
-        const char *e = cf_aws_response_header(&r, "etag");
-        snprintf(etag_out, 128, "%s", e ? e : "");
-    }
-    rc = cf_buf_add(body, r.body.data ? r.body.data : "", r.body.len);
-cleanup:
-    cf_aws_response_release(&r);
-    cf_buf_release(&path);
-    return rc;
+    cf_s3_object_info info;
+    int rc = cf_s3_get_object(wf->aws, bucket, key, max, body, &info);
+    if (rc)
+        return s3_err(rc, "GET", bucket, key);
+    if (etag_out)
+        snprintf(etag_out, 128, "%s", info.etag);
+    return CF_OK;
 }
 
 int wf_s3_get_file(cf_wf *wf, const char *bucket, const char *key, const char *file)
 {
-    cf_buf path = CF_BUF_INIT(4096);
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_request q = {0};
-    int rc;
-    if ((rc = s3_path(&path, key)))
-        goto cleanup;
-    q.method = "GET";
-    q.bucket = bucket;
-    q.path = cf_buf_cstr(&path);
-    q.download_path = file;
-    q.raw = 1;
-    rc = cf_aws_rest(wf->aws, &cf_aws_svc_s3, &q, &r);
-    if (rc) {
-        if (r.http_status == 404)
-            rc = cf_error_set(CF_ENOTFOUND, "s3://%s/%s does not exist", bucket, key);
-        else
-            cf_error_wrap("s3 GET s3://%s/%s", bucket, key);
-    }
-cleanup:
-    cf_aws_response_release(&r);
-    cf_buf_release(&path);
-    return rc;
+    int rc = cf_s3_get_object_file(wf->aws, bucket, key, file, NULL);
+    return rc ? s3_err(rc, "GET", bucket, key) : CF_OK;
 }
 
 int wf_s3_head(cf_wf *wf, const char *bucket, const char *key)
 {
-    cf_buf path = CF_BUF_INIT(4096);
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_request q = {0};
-    int rc;
-    if ((rc = s3_path(&path, key)))
-        goto cleanup;
-    q.method = "HEAD";
-    q.bucket = bucket;
-    q.path = cf_buf_cstr(&path);
-    q.raw = 1;
-    rc = cf_aws_rest(wf->aws, &cf_aws_svc_s3, &q, &r);
-    if (rc) {
-        if (r.http_status == 404)
-            rc = cf_error_set(CF_ENOTFOUND, "s3://%s/%s does not exist", bucket, key);
-        else
-            cf_error_wrap("s3 HEAD s3://%s/%s", bucket, key);
-    }
-cleanup:
-    cf_aws_response_release(&r);
-    cf_buf_release(&path);
-    return rc;
+    int rc = cf_s3_head_object(wf->aws, bucket, key, NULL);
+    return rc ? s3_err(rc, "HEAD", bucket, key) : CF_OK;
 }
 
 int wf_s3_put(cf_wf *wf, const char *bucket, const char *key, const void *data, size_t len,
               const char *upload_path, const char *if_match, int if_none_match_any,
               char *request_id_out)
 {
-    cf_buf path = CF_BUF_INIT(4096);
-    cf_aws_params h = CF_AWS_PARAMS_INIT;
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_request q = {0};
+    cf_s3_put_options o = {NULL, if_none_match_any, if_match && *if_match ? if_match : NULL};
+    cf_s3_object_info info;
     int rc;
-    if ((rc = s3_path(&path, key)))
-        goto cleanup;
-    if (if_match && *if_match && (rc = cf_aws_params_add(&h, "If-Match", if_match)))
-        goto cleanup;
-    if (if_none_match_any && (rc = cf_aws_params_add(&h, "If-None-Match", "*")))
-        goto cleanup;
-    q.method = "PUT";
-    q.bucket = bucket;
-    q.path = cf_buf_cstr(&path);
-    q.headers = &h;
-    q.body = data;
-    q.body_len = len;
-    q.upload_path = upload_path;
-    q.raw = 1;
-    rc = cf_aws_rest(wf->aws, &cf_aws_svc_s3, &q, &r);
+    memset(&info, 0, sizeof(info));
+    rc = upload_path ? cf_s3_put_object_file(wf->aws, bucket, key, upload_path, &o, &info)
+                     : cf_s3_put_object(wf->aws, bucket, key, data, len, &o, &info);
     if (request_id_out)
-        snprintf(request_id_out, 128, "%s", r.request_id);
-    if (rc) {
-        if (r.http_status == 412 || r.http_status == 409)
-            rc = cf_error_set(CF_EEXISTS, "s3://%s/%s changed meanwhile (HTTP %ld)", bucket, key,
-                              r.http_status);
-        else
-            cf_error_wrap("s3 PUT s3://%s/%s", bucket, key);
+        snprintf(request_id_out, 128, "%s", rc ? cf_error_last()->request_id : info.request_id);
+    if (rc && (cf_error_last()->http_status == 412 || cf_error_last()->http_status == 409))
+        return cf_error_set(CF_EEXISTS, "s3://%s/%s changed meanwhile (HTTP %ld)", bucket, key,
+                            cf_error_last()->http_status);
+    return rc ? s3_err(rc, "PUT", bucket, key) : CF_OK;
+}
+
+size_t wf_case_tags(cf_wf *wf, const char *const *extra_kv, cf_ec2_tag_spec *tags, size_t cap)
+{
+    const char *base[] = {"casefile:case", wf->case_id,         "casefile:finding",
+                          wf->finding.id,  "casefile:instance", wf->finding.instance_id};
+    size_t n = 0;
+    for (size_t i = 0; i < 6 && n < cap; i += 2, n++) {
+        tags[n].key = base[i];
+        tags[n].value = base[i + 1];
     }
-cleanup:
-    cf_aws_response_release(&r);
-    cf_aws_params_release(&h);
-    cf_buf_release(&path);
+    for (size_t i = 0; extra_kv && extra_kv[i] && extra_kv[i + 1] && n < cap; i += 2, n++) {
+        tags[n].key = extra_kv[i];
+        tags[n].value = extra_kv[i + 1];
+    }
+    return n;
+}
+
+const char *wf_ec2_reqid(int rc)
+{
+    return rc < 0 ? cf_error_last()->request_id : cf_ec2_last_request_id();
+}
+
+int wf_ssm_find_command(cf_wf *wf, const char *instance, const char *comment, char *cmd_id,
+                        size_t cap)
+{
+    cf_ssm_command_list *l = NULL;
+    int rc = cf_ssm_list_commands(&l, wf->aws, NULL, instance);
+    cmd_id[0] = '\0';
+    for (size_t i = 0; !rc && i < l->n; i++)
+        if (l->items[i].comment && !strcmp(l->items[i].comment, comment)) {
+            snprintf(cmd_id, cap, "%s", l->items[i].command_id);
+            break;
+        }
+    cf_ssm_command_list_free(l);
     return rc;
 }
 
-int wf_add_case_tags(cf_wf *wf, cf_aws_params *p, const char *prefix, const char *resource_type,
-                     const char *const *extra_kv)
+int wf_ssm_send(cf_wf *wf, const char *instance, const char *script, const char *comment,
+                int exec_timeout_s, int timeout_s, char *cmd_id, size_t cap, char *reqid)
 {
-    char name[128];
-    int n = 1, rc;
-    snprintf(name, sizeof(name), "%s.ResourceType", prefix);
-    if ((rc = cf_aws_params_add(p, name, resource_type)))
-        return rc;
-#define TAG(k, v)                                                                                  \
-    do {                                                                                           \
-        snprintf(name, sizeof(name), "%s.Tag.%d.Key", prefix, n);                                  \
-        if ((rc = cf_aws_params_add(p, name, (k))))                                                \
-            return rc;                                                                             \
-        snprintf(name, sizeof(name), "%s.Tag.%d.Value", prefix, n);                                \
-        if ((rc = cf_aws_params_add(p, name, (v))))                                                \
-            return rc;                                                                             \
-        n++;                                                                                       \
-    } while (0)
-    TAG("casefile:case", wf->case_id);
-    TAG("casefile:finding", wf->finding.id);
-    TAG("casefile:instance", wf->finding.instance_id);
-    for (size_t i = 0; extra_kv && extra_kv[i] && extra_kv[i + 1]; i += 2)
-        TAG(extra_kv[i], extra_kv[i + 1]);
-#undef TAG
-    return CF_OK;
-}
-
-const char *wf_xml(xmlNode *node, const char *path)
-{
-    const char *t = node ? cf_xml_text(node, path) : NULL;
-    return t ? t : "";
+    const char *ids[] = {instance}, *cmds[] = {script};
+    cf_ssm_command_spec s = {0};
+    char *id = NULL;
+    int rc;
+    s.instance_ids = ids;
+    s.n_instance_ids = 1;
+    s.commands = cmds;
+    s.n_commands = 1;
+    s.execution_timeout_s = exec_timeout_s;
+    s.timeout_s = timeout_s;
+    s.comment = comment;
+    rc = cf_ssm_send_command(&id, wf->aws, &s);
+    snprintf(reqid, 128, "%s", cf_ssm_last_request_id());
+    snprintf(cmd_id, cap, "%s", id ? id : "");
+    free(id);
+    return rc;
 }
 
 void wf_sleep_ms(int ms)

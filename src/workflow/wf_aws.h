@@ -1,16 +1,12 @@
-/* wf_aws: the few AWS helpers the steps share, on top of the generic client (aws/cf_aws.h).
+/* wf_aws: the few AWS helpers the steps share, on top of the typed service calls (aws/ec2.h,
+ * aws/ssm.h) and the generic client (aws/cf_aws.h) for S3 and SES.
  * Workflow-internal. */
 #ifndef WF_AWS_H
 #define WF_AWS_H
 
 #include "aws/cf_aws.h"
+#include "aws/ec2.h"
 #include "workflow/cf_workflow.h"
-
-/* EC2 query call; on an AWS error the message is prefixed with the action. */
-int wf_ec2(cf_wf *wf, const char *action, const cf_aws_params *p, cf_aws_response *r);
-/* Query-protocol call for another service (elbv2, autoscaling, iam, sts). */
-int wf_query(cf_wf *wf, const cf_aws_service *svc, const char *action, const cf_aws_params *p,
-             cf_aws_response *r);
 
 /* S3 GET of bucket/key into body (bounded by max); etag_out (may be NULL, cap 128) gets the
  * ETag. CF_ENOTFOUND when the object does not exist. */
@@ -27,12 +23,22 @@ int wf_s3_put(cf_wf *wf, const char *bucket, const char *key, const void *data, 
               const char *upload_path, const char *if_match, int if_none_match_any,
               char *request_id_out);
 
-/* Adds the EC2 tag specification parameters for ResourceType with the case tags. */
-int wf_add_case_tags(cf_wf *wf, cf_aws_params *p, const char *prefix, const char *resource_type,
-                     const char *const *extra_kv /* key, value, ..., NULL */);
+/* The case tags (casefile:case, casefile:finding, casefile:instance) then extra_kv (key, value,
+ * ..., NULL) into tags (at most cap); returns how many were filled. */
+size_t wf_case_tags(cf_wf *wf, const char *const *extra_kv, cf_ec2_tag_spec *tags, size_t cap);
 
-/* Text of the element at path under node, or "" (never NULL). */
-const char *wf_xml(xmlNode *node, const char *path);
+/* The request id to journal for a typed EC2 change that returned rc. */
+const char *wf_ec2_reqid(int rc);
+
+/* SSM: the id of a command with exactly this comment already sent to instance (every page of
+ * ListCommands); cmd_id is "" when there is none. */
+int wf_ssm_find_command(cf_wf *wf, const char *instance, const char *comment, char *cmd_id,
+                        size_t cap);
+/* SSM SendCommand of AWS-RunShellScript (one script, one instance). exec_timeout_s
+ * (executionTimeout) and timeout_s (TimeoutSeconds) when > 0. reqid (cap 128) gets the request
+ * id, also when the call failed. */
+int wf_ssm_send(cf_wf *wf, const char *instance, const char *script, const char *comment,
+                int exec_timeout_s, int timeout_s, char *cmd_id, size_t cap, char *reqid);
 
 /* E-mail through SES v2 SendEmail (request_id_out: cap 128). Simple text content: */
 int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out);
