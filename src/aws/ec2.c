@@ -291,8 +291,10 @@ static xmlNode *x_root(xmlDoc *doc)
 
 /* ---- ENIs ----------------------------------------------------------------------------------- */
 
-static void eni_release(cf_ec2_eni *e)
+static void eni_release(void *elem)
 {
+    cf_ec2_eni *e = elem;
+
     free(e->id);
     free(e->subnet_id);
     free(e->vpc_id);
@@ -312,8 +314,9 @@ static void eni_release(cf_ec2_eni *e)
     tags_free(e->tags, e->n_tags);
 }
 
-static int eni_parse(xmlNode *it, cf_ec2_eni *e)
+static int eni_parse(xmlNode *it, void *elem)
 {
+    cf_ec2_eni *e = elem;
     int rc = x_str(it, "networkInterfaceId", &e->id);
 
     if (!rc)
@@ -364,35 +367,34 @@ static int x_items(xmlNode *set, void **items, size_t *n, size_t sz, cf_svc_xml_
     return cf_svc_xml_items(set, "item", items, n, sz, &ec2_cap, parse, release);
 }
 
-static int eni_parse_v(xmlNode *it, void *e)
-{
-    return eni_parse(it, e);
-}
-static void eni_release_v(void *e)
-{
-    eni_release(e);
-}
-
 int cf_ec2_parse_network_interfaces(cf_ec2_eni_list *l, xmlDoc *doc)
 {
     return x_items(cf_xml_child(x_root(doc), "networkInterfaceSet"), (void **)&l->items, &l->n,
-                   sizeof(*l->items), eni_parse_v, eni_release_v);
+                   sizeof(*l->items), eni_parse, eni_release);
 }
 
 void cf_ec2_eni_list_free(cf_ec2_eni_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        eni_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), eni_release);
     free(l);
 }
 
 /* ---- instances ------------------------------------------------------------------------------ */
 
-static void instance_release(cf_ec2_instance *x)
+static void device_release(void *elem)
 {
+    cf_ec2_block_device *d = elem;
+
+    free(d->device_name);
+    free(d->volume_id);
+    free(d->status);
+}
+
+static void instance_release(void *elem)
+{
+    cf_ec2_instance *x = elem;
+
     free(x->id);
     free(x->state);
     free(x->instance_type);
@@ -415,16 +417,9 @@ static void instance_release(cf_ec2_instance *x)
     free(x->reservation_id);
     free(x->owner_id);
     free(x->client_token);
-    for (size_t i = 0; i < x->n_enis; i++)
-        eni_release(&x->enis[i]);
-    free(x->enis);
+    cf_svc_items_free(x->enis, x->n_enis, sizeof(*x->enis), eni_release);
     groups_free(x->groups, x->n_groups);
-    for (size_t i = 0; i < x->n_devices; i++) {
-        free(x->devices[i].device_name);
-        free(x->devices[i].volume_id);
-        free(x->devices[i].status);
-    }
-    free(x->devices);
+    cf_svc_items_free(x->devices, x->n_devices, sizeof(*x->devices), device_release);
     tags_free(x->tags, x->n_tags);
 }
 
@@ -440,15 +435,6 @@ static int device_parse(xmlNode *it, void *elem)
     if (!rc)
         rc = cf_svc_xml_bool(it, "ebs/deleteOnTermination", &d->delete_on_termination);
     return rc;
-}
-
-static void device_release(void *elem)
-{
-    cf_ec2_block_device *d = elem;
-
-    free(d->device_name);
-    free(d->volume_id);
-    free(d->status);
 }
 
 static int instance_parse(xmlNode *it, cf_ec2_instance *x)
@@ -499,7 +485,7 @@ static int instance_parse(xmlNode *it, cf_ec2_instance *x)
         rc = x_str(it, "clientToken", &x->client_token);
     if (!rc)
         rc = x_items(cf_xml_child(it, "networkInterfaceSet"), (void **)&x->enis, &x->n_enis,
-                     sizeof(*x->enis), eni_parse_v, eni_release_v);
+                     sizeof(*x->enis), eni_parse, eni_release);
     if (!rc)
         rc = x_groups(cf_xml_child(it, "groupSet"), &x->groups, &x->n_groups);
     if (!rc)
@@ -557,11 +543,8 @@ int cf_ec2_parse_instances(cf_ec2_instance_list *l, xmlDoc *doc)
 
 void cf_ec2_instance_list_free(cf_ec2_instance_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        instance_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), instance_release);
     free(l);
 }
 
@@ -619,11 +602,8 @@ int cf_ec2_parse_subnets(cf_ec2_subnet_list *l, xmlDoc *doc)
 
 void cf_ec2_subnet_list_free(cf_ec2_subnet_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        subnet_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), subnet_release);
     free(l);
 }
 
@@ -682,11 +662,8 @@ int cf_ec2_parse_vpcs(cf_ec2_vpc_list *l, xmlDoc *doc)
 
 void cf_ec2_vpc_list_free(cf_ec2_vpc_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        vpc_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), vpc_release);
     free(l);
 }
 
@@ -755,12 +732,8 @@ static void acl_release(void *elem)
     free(a->id);
     free(a->vpc_id);
     free(a->owner_id);
-    for (size_t i = 0; i < a->n_entries; i++)
-        acl_entry_release(&a->entries[i]);
-    free(a->entries);
-    for (size_t i = 0; i < a->n_assocs; i++)
-        acl_assoc_release(&a->assocs[i]);
-    free(a->assocs);
+    cf_svc_items_free(a->entries, a->n_entries, sizeof(*a->entries), acl_entry_release);
+    cf_svc_items_free(a->assocs, a->n_assocs, sizeof(*a->assocs), acl_assoc_release);
     tags_free(a->tags, a->n_tags);
 }
 
@@ -796,11 +769,8 @@ int cf_ec2_parse_network_acls(cf_ec2_acl_list *l, xmlDoc *doc)
 
 void cf_ec2_acl_list_free(cf_ec2_acl_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        acl_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), acl_release);
     free(l);
 }
 
@@ -847,12 +817,8 @@ static void sg_release(void *elem)
     free(g->description);
     free(g->vpc_id);
     free(g->owner_id);
-    for (size_t i = 0; i < g->n_ingress; i++)
-        perm_release(&g->ingress[i]);
-    free(g->ingress);
-    for (size_t i = 0; i < g->n_egress; i++)
-        perm_release(&g->egress[i]);
-    free(g->egress);
+    cf_svc_items_free(g->ingress, g->n_ingress, sizeof(*g->ingress), perm_release);
+    cf_svc_items_free(g->egress, g->n_egress, sizeof(*g->egress), perm_release);
     tags_free(g->tags, g->n_tags);
 }
 
@@ -890,11 +856,8 @@ int cf_ec2_parse_security_groups(cf_ec2_sg_list *l, xmlDoc *doc)
 
 void cf_ec2_sg_list_free(cf_ec2_sg_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        sg_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), sg_release);
     free(l);
 }
 
@@ -934,9 +897,7 @@ static void volume_release(void *elem)
     free(v->snapshot_id);
     free(v->create_time);
     free(v->kms_key_id);
-    for (size_t i = 0; i < v->n_attachments; i++)
-        vatt_release(&v->attachments[i]);
-    free(v->attachments);
+    cf_svc_items_free(v->attachments, v->n_attachments, sizeof(*v->attachments), vatt_release);
     tags_free(v->tags, v->n_tags);
 }
 
@@ -983,11 +944,8 @@ int cf_ec2_parse_volumes(cf_ec2_volume_list *l, xmlDoc *doc)
 
 void cf_ec2_volume_list_free(cf_ec2_volume_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        volume_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), volume_release);
     free(l);
 }
 
@@ -1047,11 +1005,8 @@ int cf_ec2_parse_snapshots(cf_ec2_snapshot_list *l, xmlDoc *doc)
 
 void cf_ec2_snapshot_list_free(cf_ec2_snapshot_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        snapshot_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), snapshot_release);
     free(l);
 }
 
@@ -1094,11 +1049,8 @@ int cf_ec2_parse_profile_assocs(cf_ec2_profile_assoc_list *l, xmlDoc *doc)
 
 void cf_ec2_profile_assoc_list_free(cf_ec2_profile_assoc_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        passoc_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), passoc_release);
     free(l);
 }
 
@@ -1148,11 +1100,8 @@ int cf_ec2_parse_addresses(cf_ec2_address_list *l, xmlDoc *doc)
 
 void cf_ec2_address_list_free(cf_ec2_address_list *l)
 {
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        address_release(&l->items[i]);
-    free(l->items);
+    if (l)
+        cf_svc_items_free(l->items, l->n, sizeof(*l->items), address_release);
     free(l);
 }
 
