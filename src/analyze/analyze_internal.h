@@ -33,6 +33,12 @@ typedef struct cf_load_ctx {
  * fn returns 0 to go on, or a negative CF_E* code to stop. */
 typedef int (*cf_line_fn)(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno);
 int cf_lines_each(cf_load_ctx *ctx, cf_line_fn fn);
+/* The same lines, pulled one at a time: cf_lines_next returns 1 with a line (valid until the
+ * next call), 0 at the end, or a negative CF_E* code. */
+typedef struct cf_lines_iter cf_lines_iter;
+int cf_lines_open(cf_load_ctx *ctx, cf_lines_iter **out);
+int cf_lines_next(cf_lines_iter *it, char **line, size_t *len, uint64_t *lineno);
+void cf_lines_close(cf_lines_iter *it);
 /* Reads a whole file (gzip-aware, bounded by out->max). */
 int cf_read_all(const char *path, cf_buf *out);
 /* First up to cap bytes (decompressed when gzip). */
@@ -41,6 +47,8 @@ int cf_read_head(const char *path, char *buf, size_t cap, size_t *len_out);
 /* Binds text that may hold invalid UTF-8 (replaced by U+FFFD) or NUL bytes. len (size_t)-1:
  * strlen. NULL or empty binds NULL when empty_null. */
 int cf_bind_text(sqlite3_stmt *st, int idx, const char *s, size_t len, int empty_null);
+/* cf_bind_text for a virtual table's column (empty or NULL: NULL). */
+void cf_result_text(sqlite3_context *cx, const char *s, size_t len);
 /* Like cf_bind_text (empty binds NULL) without copying valid text: s must stay unchanged until the
  * statement is stepped or reset. */
 int cf_bind_text_static(sqlite3_stmt *st, int idx, const char *s, size_t len);

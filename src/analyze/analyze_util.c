@@ -163,81 +163,115 @@ cleanup:
     return rc;
 }
 
+struct cf_lines_iter {
+    src s;
+    char *buf;    /* READ_CHUNK + CF_ANALYZE_MAX_LINE + 1 */
+    size_t have;  /* bytes in buf */
+    size_t start; /* first byte not handed out */
+    uint64_t lineno;
+    int skipping; /* inside the rest of an over-long line */
+    int eof;
+    cf_load_ctx *ctx;
+};
+
+int cf_lines_open(cf_load_ctx *ctx, cf_lines_iter **out)
+{
+    cf_lines_iter *it = calloc(1, sizeof(*it));
+    int rc;
+    *out = NULL;
+    if (!it)
+        return cf_error_set(CF_ENOMEM, "out of memory");
+    it->s.fd = -1;
+    it->ctx = ctx;
+    if ((rc = src_open(&it->s, ctx->path))) {
+        cf_lines_close(it);
+        return rc;
+    }
+    it->buf = malloc(READ_CHUNK + CF_ANALYZE_MAX_LINE + 1);
+    if (!it->buf) {
+        cf_lines_close(it);
+        return cf_error_set(CF_ENOMEM, "out of memory");
+    }
+    *out = it;
+    return CF_OK;
+}
+
+void cf_lines_close(cf_lines_iter *it)
+{
+    if (!it)
+        return;
+    src_close(&it->s);
+    free(it->buf);
+    free(it);
+}
+
+/* Hands out buf[s..s+len) as a line: truncated at CF_ANALYZE_MAX_LINE, NUL-terminated, without
+ * trailing '\r'. */
+static int line_out(cf_lines_iter *it, size_t s, size_t len, char **line, size_t *len_out,
+                    uint64_t *lineno)
+{
+    if (len > CF_ANALYZE_MAX_LINE) {
+        len = CF_ANALYZE_MAX_LINE;
+        it->ctx->stats->truncated++;
+    }
+    it->buf[s + len] = '\0';
+    while (len && it->buf[s + len - 1] == '\r')
+        it->buf[s + --len] = '\0';
+    *line = it->buf + s;
+    *len_out = len;
+    *lineno = ++it->lineno;
+    return 1;
+}
+
+int cf_lines_next(cf_lines_iter *it, char **line, size_t *len, uint64_t *lineno)
+{
+    for (;;) {
+        char *nl = memchr(it->buf + it->start, '\n', it->have - it->start);
+        size_t got, s = it->start;
+        int rc;
+        if (nl) {
+            it->start = (size_t)(nl - it->buf) + 1;
+            if (it->skipping) {
+                it->skipping = 0;
+                continue;
+            }
+            return line_out(it, s, (size_t)(nl - (it->buf + s)), line, len, lineno);
+        }
+        if (it->have > s && (it->eof || it->have - s > CF_ANALYZE_MAX_LINE)) {
+            /* over-long line (or last line without '\n'): hand out what fits */
+            int emit = !it->skipping;
+            it->skipping = !it->eof;
+            it->start = it->have;
+            if (emit)
+                return line_out(it, s, it->have - s, line, len, lineno);
+            continue;
+        }
+        if (it->eof)
+            return 0;
+        memmove(it->buf, it->buf + s, it->have - s);
+        it->have -= s;
+        it->start = 0;
+        if ((rc = src_read(&it->s, it->buf + it->have, READ_CHUNK, &got)))
+            return rc;
+        if (got == 0)
+            it->eof = 1;
+        it->have += got;
+    }
+}
+
 int cf_lines_each(cf_load_ctx *ctx, cf_line_fn fn)
 {
-    src s;
-    char *buf = NULL; /* READ_CHUNK + CF_ANALYZE_MAX_LINE + 1 */
-    size_t have = 0;  /* bytes in buf */
-    uint64_t lineno = 0;
-    int skipping = 0; /* inside the rest of an over-long line */
-    int eof = 0;
-    int rc = src_open(&s, ctx->path);
-    if (rc)
-        goto cleanup;
-    buf = malloc(READ_CHUNK + CF_ANALYZE_MAX_LINE + 1);
-    if (!buf) {
-        rc = cf_error_set(CF_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    while (!eof) {
-        size_t got, start = 0;
-        if ((rc = src_read(&s, buf + have, READ_CHUNK, &got)))
-            goto cleanup;
-        if (got == 0)
-            eof = 1;
-        have += got;
-        for (;;) {
-            char *nl = memchr(buf + start, '\n', have - start);
-            size_t len;
-            if (!nl) {
-                if (!eof && have - start <= CF_ANALYZE_MAX_LINE)
-                    break;
-                if (have == start)
-                    break;
-                /* over-long line (or last line without '\n'): hand out what fits */
-                len = have - start;
-                if (len > CF_ANALYZE_MAX_LINE) {
-                    len = CF_ANALYZE_MAX_LINE;
-                    ctx->stats->truncated++;
-                }
-                if (!skipping) {
-                    char save = buf[start + len];
-                    buf[start + len] = '\0';
-                    while (len && buf[start + len - 1] == '\r')
-                        buf[start + --len] = '\0';
-                    lineno++;
-                    rc = fn(ctx, buf + start, len, lineno);
-                    buf[start + len] = save;
-                    if (rc)
-                        goto cleanup;
-                }
-                skipping = !eof;
-                start = have;
-                break;
-            }
-            len = (size_t)(nl - (buf + start));
-            if (skipping) {
-                skipping = 0;
-            } else {
-                if (len > CF_ANALYZE_MAX_LINE) {
-                    len = CF_ANALYZE_MAX_LINE;
-                    ctx->stats->truncated++;
-                }
-                buf[start + len] = '\0';
-                while (len && buf[start + len - 1] == '\r')
-                    buf[start + --len] = '\0';
-                lineno++;
-                if ((rc = fn(ctx, buf + start, len, lineno)))
-                    goto cleanup;
-            }
-            start = (size_t)(nl - buf) + 1;
-        }
-        memmove(buf, buf + start, have - start);
-        have -= start;
-    }
-cleanup:
-    free(buf);
-    src_close(&s);
+    cf_lines_iter *it = NULL;
+    char *line;
+    size_t len;
+    uint64_t lineno;
+    int rc;
+    if ((rc = cf_lines_open(ctx, &it)))
+        return rc;
+    while ((rc = cf_lines_next(it, &line, &len, &lineno)) == 1)
+        if ((rc = fn(ctx, line, len, lineno)))
+            break;
+    cf_lines_close(it);
     return rc;
 }
 
@@ -492,6 +526,24 @@ int cf_time_parse_checked(const char *s, int64_t *ns)
     if (y < 1700 || y > 2200)
         return cf_error_set(CF_EPARSE, "year %d out of range", y);
     return cf_time_parse(s, ns);
+}
+
+void cf_result_text(sqlite3_context *cx, const char *s, size_t len)
+{
+    cf_buf b = CF_BUF_INIT(3 * (size_t)CF_ANALYZE_MAX_LINE + 16);
+    if (!s || len == 0)
+        return; /* NULL */
+    if (cf_utf8_valid(s, len)) {
+        sqlite3_result_text(cx, s, (int)len, SQLITE_TRANSIENT);
+        return;
+    }
+    if (len > 3 * (size_t)CF_ANALYZE_MAX_LINE / 4)
+        len = 3 * (size_t)CF_ANALYZE_MAX_LINE / 4;
+    if (cf_utf8_lossy(&b, s, len))
+        sqlite3_result_error_toobig(cx);
+    else
+        sqlite3_result_text(cx, cf_buf_cstr(&b), (int)b.len, SQLITE_TRANSIENT);
+    cf_buf_release(&b);
 }
 
 int cf_bind_text_static(sqlite3_stmt *st, int idx, const char *s, size_t len)

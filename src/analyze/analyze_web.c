@@ -25,6 +25,33 @@ typedef struct field {
     int quoted;
 } field;
 
+/* Columns of the INSERT below. */
+enum {
+    W_BUNDLE = 1,
+    W_SOURCE,
+    W_LINE,
+    W_FORMAT,
+    W_TIME,
+    W_CLIENT,
+    W_PEER,
+    W_XFF,
+    W_USER,
+    W_METHOD,
+    W_URI,
+    W_PATH,
+    W_DECODED,
+    W_PROTO,
+    W_STATUS,
+    W_BYTES,
+    W_REFERER,
+    W_UA,
+    W_BODY,
+    W_BODY_DEC,
+    W_HOST,
+    W_ELB,
+    W_TARGET
+};
+
 typedef struct web_state {
     sqlite3_stmt *ins;
     int alb;
@@ -36,7 +63,22 @@ typedef struct web_state {
      * and in earlier rows (prev); before a step, those in prev but not in cur are set to NULL.
      * bundle_id and source are bound once per file. */
     uint32_t cur, prev;
+    /* Virtual-table mode (common/combined logs): the row is kept here and read by the
+     * cf_web_log module's xColumn instead of being bound; ready once a line made a row. */
+    int vt, ready;
+    struct wcol {
+        const char *p;
+        size_t n;
+        int64_t v;
+        int kind; /* WC_* */
+    } row[W_TARGET + 1];
+    cf_load_ctx *ctx;
+    cf_lines_iter *it;
+    int scanned; /* xFilter ran */
+    int err;     /* CF_E* code that stopped the scan */
 } web_state;
+
+enum { WC_TEXT = 1, WC_TEXT_CHECK, WC_INT }; /* ASCII text, text to validate, integer */
 
 #define MARK(ws, idx) ((ws)->cur |= 1u << (idx))
 
@@ -163,15 +205,39 @@ static size_t decode_lower(char *out, const char *in, size_t n, int hex_escapes)
 }
 
 /* Binds a field; absent ("-" or empty) leaves the column to row_finish (NULL). */
+/* Sets column idx of this row: bound, or kept for xColumn in virtual-table mode. p stays valid
+ * until the row is inserted. ascii: p is printable ASCII (else validated, repaired if needed). */
+static int put_text(web_state *ws, int idx, const char *p, size_t n, int ascii)
+{
+    MARK(ws, idx);
+    if (ws->vt) {
+        ws->row[idx].p = p;
+        ws->row[idx].n = n;
+        ws->row[idx].kind = ascii ? WC_TEXT : WC_TEXT_CHECK;
+        return CF_OK;
+    }
+    if (ascii && n)
+        return sqlite3_bind_text(ws->ins, idx, p, (int)n, SQLITE_STATIC) == SQLITE_OK ? CF_OK
+                                                                                      : CF_EIO;
+    return cf_bind_text(ws->ins, idx, p, n, 1);
+}
+
+static void put_int(web_state *ws, int idx, int64_t v)
+{
+    MARK(ws, idx);
+    if (ws->vt) {
+        ws->row[idx].v = v;
+        ws->row[idx].kind = WC_INT;
+    } else {
+        sqlite3_bind_int64(ws->ins, idx, v);
+    }
+}
+
 static int bind_f(web_state *ws, int idx, const char *p, size_t n, int ascii)
 {
     if (!p || n == 0 || (n == 1 && p[0] == '-'))
         return CF_OK;
-    MARK(ws, idx);
-    if (ascii)
-        return sqlite3_bind_text(ws->ins, idx, p, (int)n, SQLITE_STATIC) == SQLITE_OK ? CF_OK
-                                                                                      : CF_EIO;
-    return cf_bind_text(ws->ins, idx, p, n, 1);
+    return put_text(ws, idx, p, n, ascii);
 }
 
 static void row_begin(web_state *ws)
@@ -185,6 +251,11 @@ static int row_finish(cf_load_ctx *ctx, web_state *ws)
 {
     uint32_t stale = ws->prev & ~ws->cur;
     int r;
+    if (ws->vt) {
+        ws->ready = 1; /* xColumn reads it; unmarked columns are NULL */
+        ctx->stats->rows++;
+        return CF_OK;
+    }
     for (int i = 1; stale; i++)
         if (stale & (1u << i)) {
             sqlite3_bind_null(ws->ins, i);
@@ -230,36 +301,8 @@ static int64_t num(const char *p, size_t n, int *ok)
     return v;
 }
 
-/* Columns of the INSERT below. */
-enum {
-    W_BUNDLE = 1,
-    W_SOURCE,
-    W_LINE,
-    W_FORMAT,
-    W_TIME,
-    W_CLIENT,
-    W_PEER,
-    W_XFF,
-    W_USER,
-    W_METHOD,
-    W_URI,
-    W_PATH,
-    W_DECODED,
-    W_PROTO,
-    W_STATUS,
-    W_BYTES,
-    W_REFERER,
-    W_UA,
-    W_BODY,
-    W_BODY_DEC,
-    W_HOST,
-    W_ELB,
-    W_TARGET
-};
-
 static int bind_request(web_state *ws, const field *req, int ascii, int strip_host)
 {
-    sqlite3_stmt *st = ws->ins;
     const char *p = req->p, *end = req->p + req->n;
     const char *sp1 = memchr(p, ' ', req->n), *sp2, *uri, *q, *host = NULL;
     size_t urilen, hostlen = 0, dl;
@@ -298,8 +341,7 @@ static int bind_request(web_state *ws, const field *req, int ascii, int strip_ho
         return rc;
     if (needs_decode(uri, urilen)) {
         dl = decode_lower(ws->scratch, uri, urilen, 1);
-        MARK(ws, W_DECODED);
-        rc = cf_bind_text(st, W_DECODED, ws->scratch, dl, 1);
+        rc = put_text(ws, W_DECODED, ws->scratch, dl, 0);
     }
     /* else NULL: the URI needs no decoding (rules read coalesce(uri_decoded, uri)) */
     return rc;
@@ -308,7 +350,6 @@ static int bind_request(web_state *ws, const field *req, int ascii, int strip_ho
 static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
 {
     web_state *ws = ctx->table_state;
-    sqlite3_stmt *st = ws->ins;
     field f[MAX_FIELDS];
     size_t n;
     int ascii, ok, rc = CF_OK;
@@ -329,8 +370,7 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
     }
     ascii = line_ascii(line, len);
     if (f[3].n == ws->last_ts_len && !memcmp(f[3].p, ws->last_ts, f[3].n)) {
-        sqlite3_bind_text(st, W_TIME, ws->last_fmt, -1, SQLITE_STATIC);
-        MARK(ws, W_TIME);
+        put_text(ws, W_TIME, ws->last_fmt, strlen(ws->last_fmt), 1);
     } else {
         int64_t ns;
         if (parse_clf_time(f[3].p, f[3].n, &ns) != 0 || f[3].n >= sizeof(ws->last_ts)) {
@@ -340,26 +380,21 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
         memcpy(ws->last_ts, f[3].p, f[3].n);
         ws->last_ts_len = f[3].n;
         cf_time_format(ns, ws->last_fmt);
-        sqlite3_bind_text(st, W_TIME, ws->last_fmt, -1, SQLITE_STATIC);
-        MARK(ws, W_TIME);
+        put_text(ws, W_TIME, ws->last_fmt, strlen(ws->last_fmt), 1);
     }
-    sqlite3_bind_int64(st, W_LINE, (sqlite3_int64)lineno);
-    MARK(ws, W_LINE);
-    sqlite3_bind_text(st, W_FORMAT,
-                      n >= 11   ? "combined+body"
-                      : n >= 10 ? "combined+xff"
-                      : n >= 9  ? "combined"
-                                : "common",
-                      -1, SQLITE_STATIC);
-    MARK(ws, W_FORMAT);
-    sqlite3_bind_int64(st, W_STATUS, status);
-    MARK(ws, W_STATUS);
+    put_int(ws, W_LINE, (int64_t)lineno);
+    {
+        const char *fmt = n >= 11   ? "combined+body"
+                          : n >= 10 ? "combined+xff"
+                          : n >= 9  ? "combined"
+                                    : "common";
+        put_text(ws, W_FORMAT, fmt, strlen(fmt), 1);
+    }
+    put_int(ws, W_STATUS, status);
     {
         int64_t b = num(f[6].p, f[6].n, &ok);
-        if (ok) {
-            sqlite3_bind_int64(st, W_BYTES, b);
-            MARK(ws, W_BYTES);
-        }
+        if (ok)
+            put_int(ws, W_BYTES, b);
     }
     if ((rc = bind_f(ws, W_PEER, f[0].p, f[0].n, ascii)) ||
         (rc = bind_f(ws, W_USER, f[2].p, f[2].n, ascii)) ||
@@ -387,9 +422,9 @@ static int on_clf(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
         size_t dl;
         if ((rc = bind_f(ws, W_BODY, f[10].p, f[10].n, ascii)))
             goto cleanup;
-        dl = decode_lower(ws->scratch, f[10].p, f[10].n, 1);
-        MARK(ws, W_BODY_DEC);
-        if ((rc = cf_bind_text(st, W_BODY_DEC, ws->scratch, dl, 1)))
+        /* its own half of scratch: in virtual-table mode the decoded URI is still in use */
+        dl = decode_lower(ws->scratch + CF_ANALYZE_MAX_LINE + 1, f[10].p, f[10].n, 1);
+        if ((rc = put_text(ws, W_BODY_DEC, ws->scratch + CF_ANALYZE_MAX_LINE + 1, dl, 0)))
             goto cleanup;
     }
     rc = row_finish(ctx, ws);
@@ -421,9 +456,8 @@ static int on_alb(cf_load_ctx *ctx, char *line, size_t len, uint64_t lineno)
         return CF_OK;
     }
     ascii = line_ascii(line, len);
-    sqlite3_bind_int64(st, W_LINE, (sqlite3_int64)lineno);
-    MARK(ws, W_LINE);
-    sqlite3_bind_text(st, W_FORMAT, "alb", -1, SQLITE_STATIC);
+    put_int(ws, W_LINE, (int64_t)lineno);
+    put_text(ws, W_FORMAT, "alb", 3, 1);
     cf_bind_time(st, W_TIME, ns);
     MARK(ws, W_FORMAT);
     MARK(ws, W_TIME);
@@ -452,13 +486,222 @@ cleanup:
     return rc;
 }
 
+/* ---- the cf_web_log virtual table: common/combined lines as rows ----
+ * INSERT INTO web_requests SELECT ... FROM cf_web_log runs one statement for the whole file
+ * instead of a bind/step/reset round (about 20 API calls, each taking the connection's mutex)
+ * per line. The module is registered on the connection only for the load (eponymous, never in
+ * the schema), and its single scan pulls lines from cf_lines_next through on_clf. */
+
+#define WEB_VT_COLUMNS                                                                             \
+    "bundle_id, source, line, format, time, client_ip, peer_ip, xff, remote_user, method, uri,"    \
+    " uri_path, uri_decoded, protocol, status, bytes, referer, user_agent, body, body_decoded,"    \
+    " host, elb, target"
+
+typedef struct web_vtab {
+    sqlite3_vtab base;
+    web_state *ws;
+} web_vtab;
+
+typedef struct web_cursor {
+    sqlite3_vtab_cursor base;
+    web_state *ws;
+    int eof;
+    sqlite3_int64 rowid;
+} web_cursor;
+
+static int wv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                      char **err)
+{
+    web_vtab *v;
+    int rc;
+    (void)argc;
+    (void)argv;
+    (void)err;
+    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(" WEB_VT_COLUMNS ")");
+    if (rc != SQLITE_OK)
+        return rc;
+    v = sqlite3_malloc(sizeof(*v));
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof(*v));
+    v->ws = aux;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int wv_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+static int wv_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    (void)v;
+    info->estimatedCost = 1e9;
+    info->estimatedRows = 1000000;
+    return SQLITE_OK;
+}
+
+static int wv_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    web_cursor *c = sqlite3_malloc(sizeof(*c));
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof(*c));
+    c->ws = ((web_vtab *)v)->ws;
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int wv_close(sqlite3_vtab_cursor *cur)
+{
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+/* The next line that makes a row (bad lines go to load_errors on the way). */
+static int wv_next(sqlite3_vtab_cursor *cur)
+{
+    web_cursor *c = (web_cursor *)cur;
+    web_state *ws = c->ws;
+    for (;;) {
+        char *line;
+        size_t len;
+        uint64_t lineno;
+        int r = cf_lines_next(ws->it, &line, &len, &lineno);
+        if (r == 0) {
+            c->eof = 1;
+            return SQLITE_OK;
+        }
+        if (r < 0) {
+            ws->err = r;
+            break;
+        }
+        ws->ready = 0;
+        if ((r = on_clf(ws->ctx, line, len, lineno)) != CF_OK) {
+            ws->err = r;
+            break;
+        }
+        if (ws->ready) {
+            c->rowid = (sqlite3_int64)lineno;
+            return SQLITE_OK;
+        }
+    }
+    sqlite3_free(cur->pVtab->zErrMsg);
+    cur->pVtab->zErrMsg = sqlite3_mprintf("%s", cf_error_last()->msg);
+    return SQLITE_ERROR;
+}
+
+static int wv_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc,
+                     sqlite3_value **argv)
+{
+    web_cursor *c = (web_cursor *)cur;
+    (void)idx;
+    (void)idx_str;
+    (void)argc;
+    (void)argv;
+    if (c->ws->scanned) {
+    ws_error:
+        sqlite3_free(cur->pVtab->zErrMsg);
+        cur->pVtab->zErrMsg = sqlite3_mprintf("cf_web_log is read once");
+        return SQLITE_ERROR;
+    }
+    if (!c->ws->it)
+        goto ws_error;
+    c->ws->scanned = 1;
+    return wv_next(cur);
+}
+
+static int wv_eof(sqlite3_vtab_cursor *cur)
+{
+    return ((web_cursor *)cur)->eof;
+}
+
+static int wv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
+{
+    web_state *ws = ((web_cursor *)cur)->ws;
+    int idx = i + 1;
+    const struct wcol *w;
+    if (idx == W_BUNDLE) {
+        if (ws->ctx->bundle_id)
+            sqlite3_result_int64(cx, ws->ctx->bundle_id);
+        return SQLITE_OK;
+    }
+    if (idx == W_SOURCE) {
+        sqlite3_result_text(cx, ws->ctx->source, -1, SQLITE_STATIC);
+        return SQLITE_OK;
+    }
+    if (idx < 1 || idx > W_TARGET || !(ws->cur & (1u << idx)))
+        return SQLITE_OK; /* NULL */
+    w = &ws->row[idx];
+    if (w->kind == WC_INT)
+        sqlite3_result_int64(cx, w->v);
+    else if (w->kind == WC_TEXT && w->n)
+        sqlite3_result_text(cx, w->p, (int)w->n, SQLITE_STATIC);
+    else if (w->kind == WC_TEXT_CHECK)
+        cf_result_text(cx, w->p, w->n);
+    return SQLITE_OK;
+}
+
+static int wv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = ((web_cursor *)cur)->rowid;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module web_vt_module = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only */
+    .xConnect = wv_connect,
+    .xBestIndex = wv_best_index,
+    .xDisconnect = wv_disconnect,
+    .xDestroy = wv_disconnect,
+    .xOpen = wv_open,
+    .xClose = wv_close,
+    .xFilter = wv_filter,
+    .xNext = wv_next,
+    .xEof = wv_eof,
+    .xColumn = wv_column,
+    .xRowid = wv_rowid,
+};
+
+/* Loads a common/combined log through cf_web_log. */
+static int load_clf_vt(cf_load_ctx *ctx, web_state *ws)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, r;
+    if ((rc = cf_lines_open(ctx, &ws->it)))
+        return rc;
+    ws->vt = 1;
+    ws->ctx = ctx;
+    if (sqlite3_create_module_v2(ctx->db, "cf_web_log", &web_vt_module, ws, NULL) != SQLITE_OK) {
+        rc = cf_db_err(ctx->db, "register cf_web_log");
+        goto cleanup;
+    }
+    if ((rc = cf_db_prepare(ctx->db,
+                            "INSERT INTO web_requests(" WEB_VT_COLUMNS ") SELECT " WEB_VT_COLUMNS
+                            " FROM cf_web_log",
+                            &st)))
+        goto cleanup;
+    r = sqlite3_step(st);
+    if (r != SQLITE_DONE)
+        rc = ws->err ? ws->err : cf_db_err(ctx->db, "load access log");
+cleanup:
+    sqlite3_finalize(st);
+    sqlite3_create_module_v2(ctx->db, "cf_web_log", NULL, NULL, NULL); /* unregister */
+    cf_lines_close(ws->it);
+    ws->it = NULL;
+    return rc;
+}
+
 int cf_load_web(cf_load_ctx *ctx, int alb)
 {
     web_state ws;
     int rc;
     memset(&ws, 0, sizeof(ws));
     ws.alb = alb;
-    ws.scratch = malloc(CF_ANALYZE_MAX_LINE + 1);
+    ws.scratch = malloc(2 * ((size_t)CF_ANALYZE_MAX_LINE + 1)); /* decoded URI, decoded body */
     if (!ws.scratch) {
         rc = cf_error_set(CF_ENOMEM, "out of memory");
         goto cleanup;
@@ -478,7 +721,7 @@ int cf_load_web(cf_load_ctx *ctx, int alb)
     /* a big page cache for the bulk insert: pages are written once, at commit */
     sqlite3_exec(ctx->db, "PRAGMA cache_size=-16384", NULL, NULL, NULL);
     ctx->table_state = &ws;
-    rc = cf_lines_each(ctx, alb ? on_alb : on_clf);
+    rc = alb ? cf_lines_each(ctx, on_alb) : load_clf_vt(ctx, &ws);
     sqlite3_exec(ctx->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
     ctx->table_state = NULL;
 cleanup:
