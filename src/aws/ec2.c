@@ -125,47 +125,36 @@ const char *cf_ec2_tag_get(const cf_ec2_tag *tags, size_t n, const char *key)
     return NULL;
 }
 
-static void groups_free(cf_ec2_group_ref *g, size_t n)
+static void group_release(void *elem)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(g[i].id);
-        free(g[i].name);
-    }
-    free(g);
+    cf_ec2_group_ref *g = elem;
+
+    free(g->id);
+    free(g->name);
 }
 
+static int group_parse(xmlNode *it, void *elem)
+{
+    cf_ec2_group_ref *g = elem;
+    int rc = x_str(it, "groupId", &g->id);
+
+    if (!rc)
+        rc = x_str(it, "groupName", &g->name);
+    if (!rc)
+        rc = x_need(g->id, "security group reference");
+    return rc;
+}
+
+static void groups_free(cf_ec2_group_ref *g, size_t n)
+{
+    cf_svc_items_free(g, n, sizeof(*g), group_release);
+}
+
+/* The security groups (groupId, groupName) of every `item` under set. */
 static int x_groups(xmlNode *set, cf_ec2_group_ref **out, size_t *n_out)
 {
-    size_t cnt = cf_svc_xml_count(set, "item"), k = 0;
-    cf_ec2_group_ref *g = NULL;
-    xmlNode *it;
-    int rc = 0;
-
-    *out = NULL;
-    *n_out = 0;
-    rc = x_grow((void **)&g, 0, cnt, sizeof(*g));
-    if (rc)
-        goto cleanup;
-    CF_XML_FOREACH(it, set, "item")
-    {
-        rc = x_str(it, "groupId", &g[k].id);
-        if (!rc)
-            rc = x_str(it, "groupName", &g[k].name);
-        if (rc)
-            goto cleanup;
-        k++;
-        if (!g[k - 1].id) {
-            rc = x_need(NULL, "security group reference");
-            goto cleanup;
-        }
-    }
-    *out = g;
-    *n_out = k;
-    g = NULL;
-cleanup:
-    if (g)
-        groups_free(g, cnt);
-    return rc;
+    return cf_svc_xml_items(set, "item", (void **)out, n_out, sizeof(**out), &ec2_cap, group_parse,
+                            group_release);
 }
 
 /* ---- request helpers ------------------------------------------------------------------------ */
