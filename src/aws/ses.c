@@ -2,6 +2,7 @@
 #include "aws/ses.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,13 @@ static json_t *destination(const char *const *to, size_t n_to, const char *const
     return d;
 }
 
+static __thread char ses_last_reqid[128]; /* see cf_ses_last_request_id */
+
+const char *cf_ses_last_request_id(void)
+{
+    return ses_last_reqid;
+}
+
 static int ses_send(char **message_id_out, cf_aws *aws, json_t *body)
 {
     cf_aws_response r = CF_AWS_RESPONSE_INIT;
@@ -33,6 +41,7 @@ static int ses_send(char **message_id_out, cf_aws *aws, json_t *body)
     req.json_body = body;
     req.content_type = "application/json";
     rc = cf_aws_rest(aws, &cf_aws_svc_sesv2, &req, &r);
+    snprintf(ses_last_reqid, sizeof(ses_last_reqid), "%s", r.request_id);
     if (rc) {
         cf_error_wrap("ses SendEmail");
         goto cleanup;
@@ -49,6 +58,7 @@ int cf_ses_send_email(char **message_id_out, cf_aws *aws, const cf_ses_email *e)
     json_t *body = NULL, *content = NULL, *bodyj = NULL;
     int rc = 0;
 
+    ses_last_reqid[0] = '\0';
     if (message_id_out)
         *message_id_out = NULL;
     if (!e || !e->from || !e->subject || (!e->text && !e->html) || e->n_to + e->n_cc == 0) {
@@ -97,6 +107,7 @@ int cf_ses_send_raw_email(char **message_id_out, cf_aws *aws, const char *from,
     char *b64 = NULL;
     int rc = 0;
 
+    ses_last_reqid[0] = '\0';
     if (message_id_out)
         *message_id_out = NULL;
     if (!mime || len == 0 || len > CF_SES_MAX_RAW) {

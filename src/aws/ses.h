@@ -31,4 +31,8 @@ int cf_ses_send_email(char **message_id_out, cf_aws *aws, const cf_ses_email *em
 int cf_ses_send_raw_email(char **message_id_out, cf_aws *aws, const char *from,
                           const char *const *to, size_t n_to, const void *mime, size_t len);
 
+/* The request id of this thread's last SendEmail (answered or refused by AWS; "" when it failed
+ * before sending), for journals that record the request id of every change. */
+const char *cf_ses_last_request_id(void);
+
 #endif

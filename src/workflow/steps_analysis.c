@@ -5,9 +5,9 @@
 #include "common/cf_json.h"
 #include "common/cf_time.h"
 #include "aws/s3.h"
+#include "aws/ses.h"
 #include "workflow/wf_aws.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,35 +24,8 @@
 
 int wf_send_raw_email(cf_wf *wf, const void *mime, size_t len, char *request_id_out)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_request q = {0};
-    json_t *body = NULL;
-    char *b64 = NULL;
-    int rc;
-    request_id_out[0] = '\0';
-    if (len > (10u << 20))
-        return cf_error_set(CF_ETOOBIG, "e-mail larger than SES's 10 MiB");
-    b64 = malloc(4 * ((len + 2) / 3) + 1);
-    if (!b64)
-        return cf_error_set(CF_ENOMEM, "out of memory");
-    EVP_EncodeBlock((unsigned char *)b64, mime, (int)len);
-    body = json_pack("{s:{s:{s:s}}}", "Content", "Raw", "Data", b64);
-    if (!body) {
-        rc = cf_error_set(CF_ENOMEM, "out of memory");
-        goto cleanup;
-    }
-    q.method = "POST";
-    q.path = "/v2/email/outbound-emails";
-    q.json_body = body;
-    q.content_type = "application/json";
-    rc = cf_aws_rest(wf->aws, &cf_aws_svc_sesv2, &q, &r);
-    if (rc)
-        cf_error_wrap("SES SendEmail (raw)");
-    snprintf(request_id_out, 128, "%s", r.request_id);
-cleanup:
-    cf_aws_response_release(&r);
-    json_decref(body);
-    free(b64);
+    int rc = cf_ses_send_raw_email(NULL, wf->aws, NULL, NULL, 0, mime, len);
+    snprintf(request_id_out, 128, "%s", cf_ses_last_request_id());
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "aws/autoscaling.h"
 #include "aws/elbv2.h"
 #include "aws/iam.h"
+#include "aws/ses.h"
 #include "workflow/wf_aws.h"
 
 #include <stdio.h>
@@ -294,48 +295,32 @@ int cf_wf_step_triage(cf_wf *wf, json_t *out)
 
 /* ---- notify -------------------------------------------------------------------------------- */
 
-static json_t *recipients_json(const char *csv)
-{
-    json_t *arr = json_array();
-    const char *p = csv;
-    while (p && *p) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        while (n && *p == ' ') {
-            p++;
-            n--;
-        }
-        while (n && p[n - 1] == ' ')
-            n--;
-        if (n && json_array_size(arr) < 50)
-            json_array_append_new(arr, json_stringn(p, n));
-        p = end ? end + 1 : NULL;
-    }
-    return arr;
-}
-
 int wf_send_email(cf_wf *wf, const char *subject, const char *text, char *request_id_out)
 {
-    cf_aws_response r = CF_AWS_RESPONSE_INIT;
-    cf_aws_request q = {0};
-    json_t *body =
-        json_pack("{s:s,s:{s:o},s:{s:{s:{s:s,s:s},s:{s:{s:s,s:s}}}}}", "FromEmailAddress",
-                  wf->cfg->sender, "Destination", "ToAddresses",
-                  recipients_json(wf->cfg->recipients), "Content", "Simple", "Subject", "Data",
-                  subject, "Charset", "UTF-8", "Body", "Text", "Data", text, "Charset", "UTF-8");
+    char *list = strdup(wf->cfg->recipients ? wf->cfg->recipients : ""), *save = NULL, *t;
+    const char *to[50];
+    cf_ses_email e = {0};
     int rc;
-    if (!body)
+    request_id_out[0] = '\0';
+    if (!list)
         return cf_error_set(CF_ENOMEM, "out of memory");
-    q.method = "POST";
-    q.path = "/v2/email/outbound-emails";
-    q.json_body = body;
-    q.content_type = "application/json";
-    rc = cf_aws_rest(wf->aws, &cf_aws_svc_sesv2, &q, &r);
-    if (rc)
-        cf_error_wrap("SES SendEmail");
-    snprintf(request_id_out, 128, "%s", r.request_id);
-    cf_aws_response_release(&r);
-    json_decref(body);
+    /* recipients: comma-separated, blanks around each address trimmed, at most 50 */
+    for (t = strtok_r(list, ",", &save); t && e.n_to < 50; t = strtok_r(NULL, ",", &save)) {
+        size_t n;
+        while (*t == ' ')
+            t++;
+        for (n = strlen(t); n && t[n - 1] == ' ';)
+            t[--n] = '\0';
+        if (*t)
+            to[e.n_to++] = t;
+    }
+    e.from = wf->cfg->sender;
+    e.to = to;
+    e.subject = subject;
+    e.text = text;
+    rc = cf_ses_send_email(NULL, wf->aws, &e);
+    snprintf(request_id_out, 128, "%s", cf_ses_last_request_id());
+    free(list);
     return rc;
 }
 

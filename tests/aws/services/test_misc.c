@@ -68,15 +68,18 @@ static void test_ses_send_simple(void **state)
     assert_non_null(id);
     assert_true(strlen(id) > 0);
     assert_true(t_check("ses-sent", "simple", "case-marker-simple", NULL));
+    assert_true(strlen(cf_ses_last_request_id()) > 0);
     free(id);
 
     /* an unverified sender is refused by moto as by SES */
     e.from = "nobody@unverified.example";
     assert_int_equal(cf_ses_send_email(&id, aws, &e), CF_EAWS);
     assert_string_equal(cf_error_last()->aws_code, "MessageRejected");
+    assert_string_equal(cf_ses_last_request_id(), cf_error_last()->request_id);
     assert_null(id);
     e.subject = NULL;
     assert_int_equal(cf_ses_send_email(&id, aws, &e), CF_EINVAL);
+    assert_string_equal(cf_ses_last_request_id(), "");
 }
 
 static void test_ses_send_raw(void **state)
