@@ -2,6 +2,7 @@
 #include "aws/svc_internal.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,17 @@ int cf_svc_json_id(json_t *o, const char *key, const char *svc, const char *what
     if (!rc && !*out)
         rc = cf_error_set(CF_EPARSE, "%s response: %s without %s", svc, what, key);
     return rc;
+}
+
+int cf_svc_json_epoch_ns(json_t *v, const char *svc, const char *key, int64_t *ns)
+{
+    double d = json_number_value(v);
+
+    /* 9223372036 s is the last whole second INT64_MAX nanoseconds reach: d * 1e9 stays in range */
+    if (!json_is_number(v) || !isfinite(d) || d < 0 || d >= 9223372036.0)
+        return cf_error_set(CF_EPARSE, "%s response: %s out of range", svc, key);
+    *ns = (int64_t)(d * 1e9);
+    return 0;
 }
 
 json_t *cf_svc_json_strings(const char *const *v, size_t n)

@@ -56,6 +56,11 @@ int cf_svc_json_str(json_t *o, const char *key, char **out);
  * object") carrying the string key ("<svc> response: <what> without <key>"), copied to *out. */
 int cf_svc_json_id(json_t *o, const char *key, const char *svc, const char *what, char **out);
 
+/* A JSON-protocol timestamp number v (epoch seconds) in nanoseconds: CF_EPARSE "<svc> response:
+ * <key> out of range" when it is not finite, negative or past what int64 nanoseconds hold (April
+ * 2262). */
+int cf_svc_json_epoch_ns(json_t *v, const char *svc, const char *key, int64_t *ns);
+
 /* A JSON array of copies of v[0..n) (n may be 0); NULL when out of memory or v / a value is NULL
  * or not UTF-8. */
 json_t *cf_svc_json_strings(const char *const *v, size_t n);
