@@ -1,7 +1,6 @@
 /* ssm: Run Command calls over cf_aws_json (see ssm.h). */
 #include "aws/ssm.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,17 +14,18 @@ static int j_time(json_t *o, const char *key, char **out)
 {
     json_t *v = json_object_get(o, key);
     char buf[CF_TIME_STR_MAX];
-    double d;
+    int64_t ns;
+    int rc;
 
     *out = NULL;
     if (json_is_string(v))
         return cf_svc_json_str(o, key, out);
     if (!json_is_number(v))
         return 0;
-    d = json_number_value(v);
-    if (!isfinite(d) || d < 0 || d > 32503680000.0) /* year 3000 */
-        return cf_error_set(CF_EPARSE, "SSM response: %s out of range", key);
-    cf_time_format((int64_t)(d * 1e9), buf);
+    rc = cf_svc_json_epoch_ns(v, "SSM", key, &ns);
+    if (rc)
+        return rc;
+    cf_time_format(ns, buf);
     *out = strdup(buf);
     return *out ? 0 : cf_svc_oom();
 }
