@@ -1,7 +1,6 @@
 /* cloudtrail: LookupEvents over cf_aws_json_paginate (see cloudtrail.h). */
 #include "aws/cloudtrail.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,15 +40,13 @@ static int event_time(json_t *o, cf_cloudtrail_event *e)
 {
     json_t *v = json_object_get(o, "EventTime");
     char buf[CF_TIME_STR_MAX];
-    double d;
 
     if (!v)
         return 0;
     if (json_is_number(v)) {
-        d = json_number_value(v);
-        if (!isfinite(d) || d < 0 || d > 32503680000.0)
-            return cf_error_set(CF_EPARSE, "CloudTrail response: EventTime out of range");
-        e->event_time_ns = (int64_t)(d * 1e9);
+        int rc = cf_svc_json_epoch_ns(v, "CloudTrail", "EventTime", &e->event_time_ns);
+        if (rc)
+            return rc;
     } else if (json_is_string(v)) {
         if (cf_time_parse(json_string_value(v), &e->event_time_ns))
             return cf_error_set(CF_EPARSE, "CloudTrail response: bad EventTime");
