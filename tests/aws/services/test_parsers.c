@@ -455,6 +455,19 @@ static void test_parsers_json_services(void **state)
     json_decref(j);
     assert_int_equal(ev->n, 4);
     assert_string_equal(ev->items[3].event_time, "2026-11-27T10:00:00.000000Z");
+    /* epoch seconds past what int64 nanoseconds hold (April 2262) are refused, not wrapped */
+    j = js("{\"Events\":[{\"EventId\":\"e\",\"EventTime\":1e10}]}");
+    assert_int_equal(cf_cloudtrail_parse_events(ev, j), CF_EPARSE);
+    json_decref(j);
+    j = js("{\"Events\":[{\"EventId\":\"e\",\"EventTime\":9223372035}]}");
+    assert_int_equal(cf_cloudtrail_parse_events(ev, j), 0);
+    json_decref(j);
+    assert_int_equal(ev->n, 5);
+    assert_string_equal(ev->items[4].event_time, "2262-04-11T23:47:15.000000Z");
+    j = js("{\"CommandInvocations\":[{\"CommandId\":\"c\",\"InstanceId\":\"i\","
+           "\"RequestedDateTime\":32503680000}]}");
+    assert_int_equal(cf_ssm_parse_invocations(il, j), CF_EPARSE);
+    json_decref(j);
 
     j = json_fixture("ebs_ListSnapshotBlocks.json");
     assert_int_equal(cf_ebs_parse_blocks(bl, j, &next), 0);
