@@ -319,7 +319,8 @@ static void test_analyze_load_web_hostile(void **state)
 
 /* An access log past the bulk threshold (16 MiB) loads in rollback-journal mode and leaves the
  * case in WAL mode; with a second connection open the switch is refused and the load runs in WAL
- * mode. Quoted fields with escaped quotes keep their bounds. */
+ * mode. Quoted fields with escaped quotes keep their bounds. Rows come through the cf_web_log
+ * virtual table, which is gone afterwards. */
 static void big_access_log(const char *path, int lines)
 {
     FILE *fp = fopen(path, "w");
@@ -376,6 +377,13 @@ static void test_analyze_load_web_bulk(void **state)
     /* loading it again changes nothing */
     assert_int_equal(cf_analyze_load_file(f->c, p2, CF_FILE_AUTO, NULL, &st), CF_OK);
     assert_int_equal(count(f->c, "SELECT count(*) FROM web_requests"), 2 * lines + 3);
+    /* the cf_web_log virtual table exists only during a load, never in the schema */
+    assert_int_equal(
+        count(f->c, "SELECT count(*) FROM pragma_module_list WHERE name = 'json_each'"), 1);
+    assert_int_equal(
+        count(f->c, "SELECT count(*) FROM pragma_module_list WHERE name = 'cf_web_log'"), 0);
+    assert_int_equal(
+        count(f->c, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%cf_web_log%'"), 0);
 }
 
 static void test_analyze_load_alb(void **state)
