@@ -1,5 +1,6 @@
 /* casefile doctor: prove credentials, region, endpoints, the evidence bucket and every permission
  * the workflow needs, before an incident. */
+#include "aws/s3.h"
 #include "aws/sts.h"
 #include "cli/cli.h"
 #include "common/cf_error.h"
@@ -192,12 +193,12 @@ static int run_probe(cf_aws *aws, const struct probe *p, const struct jprobe *jp
     return rc;
 }
 
-static int doctor_arg(void *ctx, int argc, char **argv, int *i)
+/* cf_s3_list_objects callback: the first key is enough. */
+static int first_key(void *ctx, const char *key, const cf_s3_object_info *info)
 {
-    (void)argc;
-    if (strcmp(argv[*i], "--print-config"))
-        return 0;
-    *(int *)ctx = 1;
+    (void)ctx;
+    (void)key;
+    (void)info;
     return 1;
 }
 
@@ -205,19 +206,16 @@ int cf_cmd_doctor(int argc, char **argv)
 {
     int print_cfg = 0;
     const cf_wf_cli_cmd cmd = {
-        "doctor",
-        "usage: casefile doctor [--config FILE] [--print-config] [--KEY VALUE]...\n\n"
-        "Checks, before an incident: the configuration, the region, the endpoints,\n"
-        "the credentials (sts:GetCallerIdentity), the evidence bucket (write, read)\n"
-        "and every permission of the workflow that can be proven without a side\n"
-        "effect (EC2 calls with DryRun=true, reads elsewhere). Each line says OK or\n"
-        "MISSING <action>. Exit 0 when all pass, 3 when something is missing.\n"
-        "--print-config prints the effective configuration.\n",
-        NULL,
-        0,
-        NULL,
-        doctor_arg,
-        &print_cfg};
+        .name = "doctor",
+        .help = "usage: casefile doctor [--config FILE] [--print-config] [--KEY VALUE]...\n\n"
+                "Checks, before an incident: the configuration, the region, the endpoints,\n"
+                "the credentials (sts:GetCallerIdentity), the evidence bucket (write, read)\n"
+                "and every permission of the workflow that can be proven without a side\n"
+                "effect (EC2 calls with DryRun=true, reads elsewhere). Each line says OK or\n"
+                "MISSING <action>. Exit 0 when all pass, 3 when something is missing.\n"
+                "--print-config prints the effective configuration.\n",
+        .flag = "--print-config",
+        .flag_set = &print_cfg};
     cf_config cfg;
     cf_aws *aws = NULL;
     char why[1024], ep[512];
@@ -293,18 +291,8 @@ int cf_cmd_doctor(int argc, char **argv)
                    cf_error_last()->msg);
             bad++;
         } else {
-            cf_aws_params q = CF_AWS_PARAMS_INIT;
-            cf_aws_response r = CF_AWS_RESPONSE_INIT;
-            cf_aws_request rq = {0};
             /* ListBucket: without it S3 answers 403, not 404, for a missing manifest. */
-            cf_aws_params_add(&q, "list-type", "2");
-            cf_aws_params_add(&q, "max-keys", "1");
-            rq.method = "GET";
-            rq.path = "/";
-            rq.bucket = cfg.evidence_bucket;
-            rq.query = &q;
-            rq.raw = 1;
-            if (cf_aws_rest(aws, &cf_aws_svc_s3, &rq, &r)) {
+            if (cf_s3_list_objects(aws, cfg.evidence_bucket, "", 1, first_key, NULL) < 0) {
                 printf("MISSING  s3:ListBucket on s3://%s: %s\n", cfg.evidence_bucket,
                        cf_error_last()->msg);
                 bad++;
@@ -312,8 +300,6 @@ int cf_cmd_doctor(int argc, char **argv)
                 printf("OK       evidence bucket s3://%s (write, read, list)\n",
                        cfg.evidence_bucket);
             }
-            cf_aws_response_release(&r);
-            cf_aws_params_release(&q);
         }
         cf_buf_release(&b);
     }

@@ -343,23 +343,21 @@ int cf_cmd_lambda(int argc, char **argv)
 {
     lambda_args a = {"${CasefileFunctionArn}", 0, 0, 0};
     const cf_wf_cli_cmd cmd = {
-        "lambda",
-        "usage: casefile lambda [--max-invocations N] [--config FILE]\n"
-        "       casefile lambda --print-state-machine [--lambda-arn ARN] "
-        "[--isolate-first]\n"
-        "       casefile lambda --print-policy\n\n"
-        "Without options: the Lambda custom runtime loop (AWS_LAMBDA_RUNTIME_API).\n"
-        "Each invocation runs one step; payload {\"case\": {\"event\": EVENT}, "
-        "\"step\": NAME};\n"
-        "the case journal travels as s3://<evidence_bucket>/cases/<case id>/case.db.\n"
-        "Installed as `bootstrap` the binary starts this loop by itself.\n"
-        "--print-state-machine prints the Step Functions definition generated from\n"
-        "the step table; --print-policy the least-privilege IAM policy.\n",
-        NULL,
-        0,
-        "/tmp/cases" /* Lambda: only /tmp is writable */,
-        lambda_arg,
-        &a};
+        .name = "lambda",
+        .help = "usage: casefile lambda [--max-invocations N] [--config FILE]\n"
+                "       casefile lambda --print-state-machine [--lambda-arn ARN] "
+                "[--isolate-first]\n"
+                "       casefile lambda --print-policy\n\n"
+                "Without options: the Lambda custom runtime loop (AWS_LAMBDA_RUNTIME_API).\n"
+                "Each invocation runs one step; payload {\"case\": {\"event\": EVENT}, "
+                "\"step\": NAME};\n"
+                "the case journal travels as s3://<evidence_bucket>/cases/<case id>/case.db.\n"
+                "Installed as `bootstrap` the binary starts this loop by itself.\n"
+                "--print-state-machine prints the Step Functions definition generated from\n"
+                "the step table; --print-policy the least-privilege IAM policy.\n",
+        .case_root_default = "/tmp/cases", /* Lambda: only /tmp is writable */
+        .arg = lambda_arg,
+        .ctx = &a};
     cf_config cfg;
     const char *arn;
     int print_sm, print_policy, max_inv, rc, exit_code;

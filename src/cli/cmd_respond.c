@@ -58,7 +58,8 @@ static int respond_arg(void *ctx, int argc, char **argv, int *i)
 int cf_cmd_respond(int argc, char **argv)
 {
     respond_args a = {NULL, 0, 0};
-    const cf_wf_cli_cmd cmd = {"respond", NULL, respond_usage, 0, NULL, respond_arg, &a};
+    const cf_wf_cli_cmd cmd = {
+        .name = "respond", .usage = respond_usage, .arg = respond_arg, .ctx = &a};
     cf_config cfg;
     cf_aws *aws = NULL;
     cf_finding f;

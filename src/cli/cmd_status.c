@@ -14,49 +14,26 @@ static const char *col(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-typedef struct status_args {
-    const char *which;
-    int json_out;
-} status_args;
-
-static int status_arg(void *ctx, int argc, char **argv, int *i)
-{
-    status_args *a = ctx;
-    (void)argc;
-    if (!strcmp(argv[*i], "--json"))
-        a->json_out = 1;
-    else if (argv[*i][0] != '-' && !a->which)
-        a->which = argv[*i];
-    else
-        return 0;
-    return 1;
-}
-
 int cf_cmd_status(int argc, char **argv)
 {
-    status_args a = {NULL, 0};
+    const char *which = NULL;
+    int rc, json_out = 0, exit_code;
     const cf_wf_cli_cmd cmd = {
-        "status",
-        "usage: casefile status CASE [--json] [--config FILE]\n\n"
-        "Shows the case's steps (status, attempts, time, error) and every change\n"
-        "casefile made in AWS (call, target, request id, result). --json prints the\n"
-        "same as one JSON object {case_id, steps: [...], actions: [...]}.\n",
-        NULL,
-        0,
-        NULL,
-        status_arg,
-        &a};
+        .name = "status",
+        .help = "usage: casefile status CASE [--json] [--config FILE]\n\n"
+                "Shows the case's steps (status, attempts, time, error) and every change\n"
+                "casefile made in AWS (call, target, request id, result). --json prints the\n"
+                "same as one JSON object {case_id, steps: [...], actions: [...]}.\n",
+        .flag = "--json",
+        .flag_set = &json_out,
+        .operand = &which};
     cf_config cfg;
     cf_case *cs = NULL;
     sqlite3_stmt *st = NULL;
-    const char *which;
     char dir[4096], db[4200];
-    int rc, json_out, exit_code;
     json_t *doc = NULL;
     if (!cf_wf_cli_start(&cmd, &cfg, argc, argv, &exit_code))
         return exit_code;
-    which = a.which;
-    json_out = a.json_out;
     if (!which || cf_wf_cli_case_dir(&cfg, which, dir, sizeof(dir))) {
         fprintf(stderr, "usage: casefile status CASE\n");
         exit_code = CF_EXIT_USAGE;

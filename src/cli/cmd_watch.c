@@ -76,19 +76,16 @@ int cf_cmd_watch(int argc, char **argv)
 {
     watch_args a = {NULL, 0, 20, 0};
     const cf_wf_cli_cmd cmd = {
-        "watch",
-        "usage: casefile watch --queue URL [--once] [--wait S] [--dry-run] "
-        "[--config FILE]\n\n"
-        "Long-polls the SQS queue; each message (an EventBridge GuardDuty event or a\n"
-        "finding) opens or joins its case. A message is deleted only once its case is\n"
-        "recorded in case.db; messages that are not findings stay on the queue (for\n"
-        "its dead-letter queue). --once: stop when the queue is empty. SIGINT/SIGTERM\n"
-        "stop after the current case.\n",
-        NULL,
-        0,
-        NULL,
-        watch_arg,
-        &a};
+        .name = "watch",
+        .help = "usage: casefile watch --queue URL [--once] [--wait S] [--dry-run] "
+                "[--config FILE]\n\n"
+                "Long-polls the SQS queue; each message (an EventBridge GuardDuty event or a\n"
+                "finding) opens or joins its case. A message is deleted only once its case is\n"
+                "recorded in case.db; messages that are not findings stay on the queue (for\n"
+                "its dead-letter queue). --once: stop when the queue is empty. SIGINT/SIGTERM\n"
+                "stop after the current case.\n",
+        .arg = watch_arg,
+        .ctx = &a};
     cf_config cfg;
     cf_aws *aws = NULL;
     const char *queue;

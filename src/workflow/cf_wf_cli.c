@@ -156,6 +156,14 @@ int cf_wf_cli_start(const cf_wf_cli_cmd *c, cf_config *cfg, int argc, char **arg
             i--; /* cf_wf_cli_common left i on the next argument */
             continue;
         }
+        if (c->flag && c->flag_set && !strcmp(argv[i], c->flag)) {
+            *c->flag_set = 1;
+            continue;
+        }
+        if (c->operand && !*c->operand && (argv[i][0] != '-' || !argv[i][1])) {
+            *c->operand = argv[i];
+            continue;
+        }
         r = c->arg ? c->arg(c->ctx, argc, argv, &i) : 0;
         if (r == 0)
             fprintf(stderr, "casefile %s: unexpected argument %s\n", c->name, argv[i]);
@@ -168,4 +176,31 @@ cleanup:
     if (!ok)
         cf_config_release(cfg);
     return ok;
+}
+
+int cf_wf_cli_open_case(const char *name, cf_config *cfg, const char *which, cf_aws **aws,
+                        cf_wf *wf)
+{
+    char dir[4096];
+    int rc;
+    *aws = NULL;
+    if (!which) {
+        fprintf(stderr, "usage: casefile %s CASE\n", name);
+        return 2;
+    }
+    if ((rc = cf_config_validate(cfg)) || (rc = cf_wf_cli_case_dir(cfg, which, dir, sizeof(dir)))) {
+        fprintf(stderr, "casefile %s: %s\n", name, cf_error_last()->msg);
+        return 2;
+    }
+    if ((rc = cf_wf_cli_aws(cfg, aws))) {
+        fprintf(stderr, "casefile %s: AWS client: %s\n", name, cf_error_last()->msg);
+        return 3;
+    }
+    if ((rc = cf_wf_reopen(wf, cfg, *aws, dir))) {
+        fprintf(stderr, "casefile %s: %s\n", name, cf_error_last()->msg);
+        cf_aws_free(*aws);
+        *aws = NULL;
+        return rc == CF_ENOTFOUND ? 2 : cf_wf_cli_exit(rc);
+    }
+    return 0;
 }

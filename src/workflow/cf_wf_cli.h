@@ -5,6 +5,7 @@
 
 #include "aws/cf_aws.h"
 #include "workflow/cf_config.h"
+#include "workflow/cf_workflow.h"
 
 /* Pass 1 over argv: finds --config FILE (or --config=FILE) and loads defaults, that file (or
  * $CASEFILE_CONFIG) and the environment. The caller then walks argv again, calling
@@ -33,8 +34,11 @@ typedef struct cf_wf_cli_cmd {
     void (*usage)(void *fp);       /* instead of help when set: prints it to fp (a FILE*) */
     int config_help;               /* 1: --help also lists every configuration key */
     const char *case_root_default; /* used when case_root is still the built-in "cases" */
-    cf_wf_cli_arg_fn arg;          /* the command's own arguments */
+    cf_wf_cli_arg_fn arg;          /* the command's own arguments (after flag/operand below) */
     void *ctx;                     /* for arg */
+    const char *flag;              /* a boolean option ("--dry-run") ... */
+    int *flag_set;                 /* ... sets *flag_set = 1 */
+    const char **operand;          /* the one argument not starting with '-' ("-" counts) */
 } cf_wf_cli_cmd;
 
 /* The shared command-line preamble: --help/-h anywhere prints the help; else the configuration
@@ -43,6 +47,12 @@ typedef struct cf_wf_cli_cmd {
  * goes on (cfg loaded: the caller releases it), 0 when it must return *exit_code now (help: 0,
  * usage/config error: 2, message printed, cfg already released). */
 int cf_wf_cli_start(const cf_wf_cli_cmd *c, cf_config *cfg, int argc, char **argv, int *exit_code);
+/* For the commands on an existing case (resume, release): checks the configuration, finds the
+ * case `which` (a directory or a case id), creates the AWS client and reopens the case. Messages
+ * are printed as "casefile NAME: ...". Returns 0 (*aws and *wf set: the caller closes both) or
+ * the exit code (2 usage/no such case, 3 environment, ...). */
+int cf_wf_cli_open_case(const char *name, cf_config *cfg, const char *which, cf_aws **aws,
+                        cf_wf *wf);
 /* The help text of every configuration key (for --help). */
 void cf_wf_cli_print_config_help(void *fp /* FILE* */);
 
