@@ -8,6 +8,7 @@
 
 #include "analyze/cf_analyze.h"
 #include "common/cf_buf.h"
+#include "common/cf_utf8.h" /* cf_utf8_valid, cf_utf8_lossy */
 
 #define CF_LOAD_ERRORS_PER_FILE 200 /* load_errors rows kept per file */
 
@@ -52,10 +53,6 @@ void cf_result_text(sqlite3_context *cx, const char *s, size_t len);
 /* Like cf_bind_text (empty binds NULL) without copying valid text: s must stay unchanged until the
  * statement is stepped or reset. */
 int cf_bind_text_static(sqlite3_stmt *st, int idx, const char *s, size_t len);
-/* 1 when s[0..len) is valid UTF-8 without NUL bytes. */
-int cf_utf8_valid(const char *s, size_t len);
-/* Appends s with invalid UTF-8 replaced. */
-int cf_utf8_lossy(cf_buf *out, const char *s, size_t len);
 
 /* Records a line that did not parse (bounded per file) and counts it. */
 void cf_load_bad_line(cf_load_ctx *ctx, uint64_t lineno, const char *why, const char *line,

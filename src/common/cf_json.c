@@ -2,6 +2,7 @@
 #include "common/cf_buf.h"
 #include "common/cf_error.h"
 #include "common/cf_fs.h"
+#include "common/cf_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,51 +104,12 @@ int cf_json_write_line(void *fp, json_t *obj)
     return CF_OK;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return s[0] ? 1 : 0;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))
-            return 0;
-        return 3;
-    }
-    if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        if ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
 json_t *cf_json_string_lossy(const char *data, size_t len)
 {
     cf_buf b = CF_BUF_INIT((len + 1) * 3);
-    const unsigned char *s = (const unsigned char *)data;
     json_t *j = NULL;
-    size_t i = 0;
-    while (i < len) {
-        size_t k = utf8_seq(s + i, len - i);
-        if (k == 0) {
-            /* invalid byte, or NUL (kept out: many consumers stop at it) */
-            if (cf_buf_add(&b, "\xEF\xBF\xBD", 3))
-                goto cleanup;
-            i++;
-        } else {
-            if (cf_buf_add(&b, s + i, k))
-                goto cleanup;
-            i += k;
-        }
-    }
-    j = json_stringn(cf_buf_cstr(&b), b.len);
-cleanup:
+    if (cf_utf8_lossy(&b, data, len) == CF_OK)
+        j = json_stringn(cf_buf_cstr(&b), b.len);
     cf_buf_release(&b);
     return j;
 }

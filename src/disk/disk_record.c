@@ -5,6 +5,7 @@
 
 #include "common/cf_error.h"
 #include "common/cf_time.h"
+#include "common/cf_utf8.h"
 #include "disk/disk_internal.h"
 
 void disk_rec_free(disk_rec *r)
@@ -144,45 +145,12 @@ void disk_mode_string(uint32_t mode, char out[11])
     out[10] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (left < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 int disk_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        size_t n = utf8_seq(p + i, len - i);
+        size_t n = cf_utf8_seq(p + i, len - i);
         if (!n)
             return 0;
         i += n;
@@ -221,7 +189,7 @@ int disk_json_str(cf_buf *out, const char *s, size_t len)
             esc[6] = '\0';
             rep = esc;
         } else if (c >= 0x80) {
-            n = utf8_seq(p + i, len - i);
+            n = cf_utf8_seq(p + i, len - i);
             if (!n) {
                 rep = "\xEF\xBF\xBD"; /* U+FFFD */
                 n = 1;

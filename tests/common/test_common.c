@@ -14,6 +14,7 @@
 #include "common/cf_hash.h"
 #include "common/cf_json.h"
 #include "common/cf_time.h"
+#include "common/cf_utf8.h"
 
 static void test_buf_limit_is_enforced(void **state)
 {
@@ -129,6 +130,26 @@ static void test_error_wrap_keeps_code(void **state)
     assert_int_equal(cf_error_last()->code, CF_EDENIED);
 }
 
+static void test_utf8_strict_rules(void **state)
+{
+    cf_buf b = CF_BUF_INIT(64);
+    (void)state;
+    assert_int_equal(cf_utf8_valid("plain ascii text", 16), 1);
+    assert_int_equal(cf_utf8_valid("caf\xc3\xa9", 5), 1);
+    assert_int_equal(cf_utf8_valid("\xf0\x9f\x98\x80", 4), 1); /* U+1F600 */
+    assert_int_equal(cf_utf8_valid("a\0b", 3), 0);             /* NUL */
+    assert_int_equal(cf_utf8_valid("\xc0\xaf", 2), 0);         /* overlong '/' */
+    assert_int_equal(cf_utf8_valid("\xe0\x80\xaf", 3), 0);     /* overlong, 3 bytes */
+    assert_int_equal(cf_utf8_valid("\xed\xa0\x80", 3), 0);     /* surrogate */
+    assert_int_equal(cf_utf8_valid("\xf4\x90\x80\x80", 4), 0); /* above U+10FFFF */
+    assert_int_equal(cf_utf8_valid("abcdefgh\xc3", 9), 0);     /* truncated after the fast path */
+    assert_int_equal(cf_utf8_seq((const unsigned char *)"\0", 1), 1);
+    assert_int_equal(cf_utf8_lossy(&b, "a\0b\xff\xc3\xa9", 6), CF_OK);
+    assert_string_equal(cf_buf_cstr(&b), "a\xEF\xBF\xBD"
+                                         "b\xEF\xBF\xBD\xc3\xa9");
+    cf_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_json_lossy_replaces_invalid_utf8),
         cmocka_unit_test(test_fs_read_is_bounded),
         cmocka_unit_test(test_error_wrap_keeps_code),
+        cmocka_unit_test(test_utf8_strict_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
