@@ -3,6 +3,7 @@
 #   make test     install what is missing, build, run every test under ASan+UBSan (build-san/)
 #   make demo     the whole story on this machine against a local AWS (moto)
 #   make bench    benchmarks side by side with the tools a responder would use instead
+#                 (BENCH="agent disk" runs only those; results in bench/out/)
 #   make format   apply clang-format;  make check-format: fail on unformatted files
 #   make fuzz     build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 BUILD ?= build
@@ -42,8 +43,13 @@ test-fast: build
 demo: build
 	@if [ -x demo/run ]; then demo/run; else echo "make demo: the demo is not built yet (issue #7)"; exit 3; fi
 
+# Benchmarks use the release programs in build/bin; the AWS and report benches also need helper
+# programs built with the tests, so they get an optimised build with tests in build-bench/.
 bench: build
-	@if [ -x bench/run ]; then bench/run; else echo "make bench: no benchmarks yet"; exit 3; fi
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-bench -j $(JOBS) --target aws_bench report_fixture casefile cf_aws cf_common
+	@BUILD=$(CURDIR)/build-bench CF_BUILD_DIR=$(CURDIR)/build-bench CF_RELEASE_BIN_DIR=$(CURDIR)/$(BUILD)/bin \
+	  CF_BIN_DIR=$(CURDIR)/$(BUILD)/bin bench/run $(BENCH)
 
 format:
 	@git ls-files '*.c' '*.h' | xargs -r clang-format -i
