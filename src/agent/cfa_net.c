@@ -46,13 +46,20 @@ static int open_net(struct cfa_ctx *c, int32_t pid, const char *file, struct cfa
     return cfa_lr_open(lr, AT_FDCWD, path);
 }
 
-static void read_inet(struct cfa_ctx *c, struct cfa_file *t, int32_t pid, uint64_t netns,
-                      const struct inet_src *s)
+/* Writes the fields of one socket from a line of /proc/net/<file> into c->jw (an open object),
+ * its inode last, and sets *inode; -1 (nothing meaningful written) when the line does not parse. */
+typedef int (*net_row_fn)(struct cfa_ctx *c, struct cfa_span line, const void *arg,
+                          uint64_t *inode);
+
+/* One table of /proc/net: every parsed line becomes a `sockets` row with its owner and netns.
+ * The first line is the header; later lines that do not parse are counted and reported. */
+static void read_net(struct cfa_ctx *c, struct cfa_file *t, int32_t pid, uint64_t netns,
+                     const char *file, net_row_fn row, const void *arg)
 {
     struct cfa_lr lr;
     struct cfa_span line;
-    char src[96], addr[64];
-    int rc = open_net(c, pid, s->file, &lr, src, sizeof(src)), first = 1;
+    char src[96];
+    int rc = open_net(c, pid, file, &lr, src, sizeof(src)), first = 1;
     size_t bad = 0;
     if (rc < 0) {
         if (rc != -ENOENT)
@@ -60,29 +67,17 @@ static void read_inet(struct cfa_ctx *c, struct cfa_file *t, int32_t pid, uint64
         return;
     }
     while ((rc = cfa_lr_next(&lr, &line)) == 1) {
-        struct cfa_inet in;
-        if (cfa_parse_inet_line(line, s->v6, &in) < 0) {
+        uint64_t inode = 0;
+        cfa_jw_reset(&c->jw);
+        cfa_jw_obj_begin(&c->jw, NULL);
+        if (row(c, line, arg, &inode) < 0) {
             if (!first)
                 bad++;
             first = 0;
             continue;
         }
         first = 0;
-        cfa_jw_reset(&c->jw);
-        cfa_jw_obj_begin(&c->jw, NULL);
-        cfa_jw_cstr(&c->jw, "proto", s->proto);
-        cfa_jw_cstr(&c->jw, "family", s->family);
-        cfa_format_addr(in.local, s->v6, addr, sizeof(addr));
-        cfa_jw_cstr(&c->jw, "local_addr", addr);
-        cfa_jw_uint(&c->jw, "local_port", in.lport);
-        cfa_format_addr(in.remote, s->v6, addr, sizeof(addr));
-        cfa_jw_cstr(&c->jw, "remote_addr", addr);
-        cfa_jw_uint(&c->jw, "remote_port", in.rport);
-        cfa_jw_cstr(&c->jw, "state", cfa_tcp_state_name(in.state, s->tcp));
-        cfa_jw_uint(&c->jw, "uid", in.uid);
-        cfa_jw_cstr(&c->jw, "user", cfa_user_name(c, in.uid));
-        cfa_jw_uint(&c->jw, "inode", in.inode);
-        owner_fields(c, in.inode);
+        owner_fields(c, inode);
         if (netns)
             cfa_jw_uint(&c->jw, "netns", netns);
         cfa_jw_obj_end(&c->jw);
@@ -95,83 +90,63 @@ static void read_inet(struct cfa_ctx *c, struct cfa_file *t, int32_t pid, uint64
     cfa_lr_close(&lr);
 }
 
-static void read_unix(struct cfa_ctx *c, struct cfa_file *t, int32_t pid, uint64_t netns)
+static int inet_row(struct cfa_ctx *c, struct cfa_span line, const void *arg, uint64_t *inode)
 {
-    struct cfa_lr lr;
-    struct cfa_span line;
-    char src[96];
-    int rc = open_net(c, pid, "unix", &lr, src, sizeof(src)), first = 1;
-    size_t bad = 0;
-    if (rc < 0) {
-        if (rc != -ENOENT)
-            cfa_bundle_errno(c->b, src, -rc);
-        return;
-    }
-    while ((rc = cfa_lr_next(&lr, &line)) == 1) {
-        struct cfa_unix u;
-        if (cfa_parse_unix_line(line, &u) < 0) {
-            if (!first)
-                bad++;
-            first = 0;
-            continue;
-        }
-        first = 0;
-        cfa_jw_reset(&c->jw);
-        cfa_jw_obj_begin(&c->jw, NULL);
-        cfa_jw_cstr(&c->jw, "proto", "unix");
-        cfa_jw_cstr(&c->jw, "family", "unix");
-        cfa_jw_cstr(&c->jw, "type", cfa_unix_type_name(u.type));
-        cfa_jw_cstr(&c->jw, "state",
-                    u.flags & (1u << 16) ? "LISTEN" : cfa_unix_state_name(u.state));
-        cfa_jw_uint(&c->jw, "inode", u.inode);
-        if (u.path.n)
-            cfa_jw_str(&c->jw, "path", u.path.p, u.path.n);
-        owner_fields(c, u.inode);
-        if (netns)
-            cfa_jw_uint(&c->jw, "netns", netns);
-        cfa_jw_obj_end(&c->jw);
-        cfa_table_emit(t, &c->jw, "sockets");
-    }
-    if (rc < 0)
-        cfa_bundle_errno(c->b, src, -rc);
-    if (bad || lr.dropped)
-        cfa_bundle_error(c->b, src, "malformed lines skipped");
-    cfa_lr_close(&lr);
+    const struct inet_src *s = arg;
+    struct cfa_inet in;
+    char addr[64];
+    if (cfa_parse_inet_line(line, s->v6, &in) < 0)
+        return -1;
+    cfa_jw_cstr(&c->jw, "proto", s->proto);
+    cfa_jw_cstr(&c->jw, "family", s->family);
+    cfa_format_addr(in.local, s->v6, addr, sizeof(addr));
+    cfa_jw_cstr(&c->jw, "local_addr", addr);
+    cfa_jw_uint(&c->jw, "local_port", in.lport);
+    cfa_format_addr(in.remote, s->v6, addr, sizeof(addr));
+    cfa_jw_cstr(&c->jw, "remote_addr", addr);
+    cfa_jw_uint(&c->jw, "remote_port", in.rport);
+    cfa_jw_cstr(&c->jw, "state", cfa_tcp_state_name(in.state, s->tcp));
+    cfa_jw_uint(&c->jw, "uid", in.uid);
+    cfa_jw_cstr(&c->jw, "user", cfa_user_name(c, in.uid));
+    cfa_jw_uint(&c->jw, "inode", in.inode);
+    *inode = in.inode;
+    return 0;
+}
+
+static int unix_row(struct cfa_ctx *c, struct cfa_span line, const void *arg, uint64_t *inode)
+{
+    struct cfa_unix u;
+    (void)arg;
+    if (cfa_parse_unix_line(line, &u) < 0)
+        return -1;
+    cfa_jw_cstr(&c->jw, "proto", "unix");
+    cfa_jw_cstr(&c->jw, "family", "unix");
+    cfa_jw_cstr(&c->jw, "type", cfa_unix_type_name(u.type));
+    cfa_jw_cstr(&c->jw, "state", u.flags & (1u << 16) ? "LISTEN" : cfa_unix_state_name(u.state));
+    cfa_jw_uint(&c->jw, "inode", u.inode);
+    if (u.path.n)
+        cfa_jw_str(&c->jw, "path", u.path.p, u.path.n);
+    *inode = u.inode;
+    return 0;
 }
 
 /* AF_PACKET sockets see every frame on an interface: sniffers and "magic packet" backdoors. */
-static void read_packet(struct cfa_ctx *c, struct cfa_file *t, int32_t pid, uint64_t netns)
+static int packet_row(struct cfa_ctx *c, struct cfa_span line, const void *arg, uint64_t *inode)
 {
-    struct cfa_lr lr;
-    struct cfa_span line;
-    char src[96];
-    int rc = open_net(c, pid, "packet", &lr, src, sizeof(src));
-    if (rc < 0) {
-        if (rc != -ENOENT)
-            cfa_bundle_errno(c->b, src, -rc);
-        return;
-    }
-    while ((rc = cfa_lr_next(&lr, &line)) == 1) {
-        struct cfa_packet pk;
-        if (cfa_parse_packet_line(line, &pk) < 0)
-            continue;
-        cfa_jw_reset(&c->jw);
-        cfa_jw_obj_begin(&c->jw, NULL);
-        cfa_jw_cstr(&c->jw, "proto", "packet");
-        cfa_jw_cstr(&c->jw, "family", "packet");
-        cfa_jw_cstr(&c->jw, "type", pk.type == 3 ? "RAW" : pk.type == 2 ? "DGRAM" : "OTHER");
-        cfa_jw_strf(&c->jw, "ether_proto", "0x%04x", pk.proto);
-        cfa_jw_int(&c->jw, "ifindex", pk.iface);
-        cfa_jw_uint(&c->jw, "uid", pk.uid);
-        cfa_jw_cstr(&c->jw, "user", cfa_user_name(c, pk.uid));
-        cfa_jw_uint(&c->jw, "inode", pk.inode);
-        owner_fields(c, pk.inode);
-        if (netns)
-            cfa_jw_uint(&c->jw, "netns", netns);
-        cfa_jw_obj_end(&c->jw);
-        cfa_table_emit(t, &c->jw, "sockets");
-    }
-    cfa_lr_close(&lr);
+    struct cfa_packet pk;
+    (void)arg;
+    if (cfa_parse_packet_line(line, &pk) < 0)
+        return -1;
+    cfa_jw_cstr(&c->jw, "proto", "packet");
+    cfa_jw_cstr(&c->jw, "family", "packet");
+    cfa_jw_cstr(&c->jw, "type", pk.type == 3 ? "RAW" : pk.type == 2 ? "DGRAM" : "OTHER");
+    cfa_jw_strf(&c->jw, "ether_proto", "0x%04x", pk.proto);
+    cfa_jw_int(&c->jw, "ifindex", pk.iface);
+    cfa_jw_uint(&c->jw, "uid", pk.uid);
+    cfa_jw_cstr(&c->jw, "user", cfa_user_name(c, pk.uid));
+    cfa_jw_uint(&c->jw, "inode", pk.inode);
+    *inode = pk.inode;
+    return 0;
 }
 
 static uint64_t default_netns(struct cfa_ctx *c)
@@ -213,9 +188,9 @@ int cfa_collect_sockets(struct cfa_ctx *c)
             ns = c->netns[i - 1].inode;
         }
         for (k = 0; k < sizeof(INET_SRCS) / sizeof(INET_SRCS[0]); k++)
-            read_inet(c, &t, pid, ns, &INET_SRCS[k]);
-        read_unix(c, &t, pid, ns);
-        read_packet(c, &t, pid, ns);
+            read_net(c, &t, pid, ns, INET_SRCS[k].file, inet_row, &INET_SRCS[k]);
+        read_net(c, &t, pid, ns, "unix", unix_row, NULL);
+        read_net(c, &t, pid, ns, "packet", packet_row, NULL);
     }
     return cfa_file_close(&t, 1, NULL);
 }
