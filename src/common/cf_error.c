@@ -19,11 +19,15 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 int cf_error_vset(int code, const char *fmt, va_list ap)
 {
+    /* Formatted aside first: callers may pass the current message (cf_error_last()->msg) as an
+     * argument, and vsnprintf into its own source is undefined. */
+    char msg[CF_ERROR_MSG_MAX];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     last_error.code = code;
     last_error.http_status = 0;
     last_error.aws_code[0] = '\0';
     last_error.request_id[0] = '\0';
-    vsnprintf(last_error.msg, sizeof(last_error.msg), fmt, ap);
+    memcpy(last_error.msg, msg, sizeof(msg));
     return code;
 }
 

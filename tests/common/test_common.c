@@ -150,6 +150,16 @@ static void test_utf8_strict_rules(void **state)
     cf_buf_release(&b);
 }
 
+static void test_error_set_may_quote_the_last_message(void **state)
+{
+    (void)state;
+    cf_error_set(CF_ENOTFOUND, "open /x: No such file or directory");
+    cf_error_set(CF_EINVAL, "cannot read the event %s: %s", "/x", cf_error_last()->msg);
+    assert_string_equal(cf_error_last()->msg,
+                        "cannot read the event /x: open /x: No such file or directory");
+    assert_int_equal(cf_error_last()->code, CF_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_fs_read_is_bounded),
         cmocka_unit_test(test_error_wrap_keeps_code),
         cmocka_unit_test(test_utf8_strict_rules),
+        cmocka_unit_test(test_error_set_may_quote_the_last_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
