@@ -227,6 +227,29 @@ static int load_one(cf_load_ctx *ctx, cf_file_type t)
     return cf_db_exec(ctx->db, "RELEASE cf_file");
 }
 
+/* A load's transaction: BEGIN IMMEDIATE, or a savepoint when the caller already holds one
+ * (cf_analyze_load_paths runs all files of a command in one transaction). */
+static int tx_begin(cf_case *c, int *nested)
+{
+    *nested = !sqlite3_get_autocommit(cf_case_db(c));
+    return *nested ? cf_db_exec(cf_case_db(c), "SAVEPOINT cf_load") : cf_case_begin(c);
+}
+
+static int tx_commit(cf_case *c, int nested)
+{
+    return nested ? cf_db_exec(cf_case_db(c), "RELEASE cf_load") : cf_case_commit(c);
+}
+
+static void tx_rollback(cf_case *c, int nested)
+{
+    if (nested) {
+        sqlite3_exec(cf_case_db(c), "ROLLBACK TO cf_load", NULL, NULL, NULL);
+        sqlite3_exec(cf_case_db(c), "RELEASE cf_load", NULL, NULL, NULL);
+    } else {
+        cf_case_rollback(c);
+    }
+}
+
 /* 1 when a bundles row with this key exists. */
 static int bundle_known(sqlite3 *db, const char *sha)
 {
@@ -399,7 +422,7 @@ int cf_analyze_load_bundle_dir(cf_case *c, const char *dir, const cf_analyze_opt
     sqlite3 *db = cf_case_db(c);
     int64_t bundle_id = 0;
     uint64_t failures = 0;
-    int in_tx = 0, rc, year;
+    int in_tx = 0, nested = 0, rc, year;
     const char *kind, *schema;
     if ((rc = cf_fs_join(mpath, sizeof(mpath), dir, "manifest.json")))
         goto cleanup;
@@ -427,7 +450,7 @@ int cf_analyze_load_bundle_dir(cf_case *c, const char *dir, const cf_analyze_opt
         goto cleanup;
     }
     year = default_year(c, opts, cf_json_str(m, "started_at"));
-    if ((rc = cf_case_begin(c)))
+    if ((rc = tx_begin(c, &nested)))
         goto cleanup;
     in_tx = 1;
     if ((rc = insert_bundle(db, kind, cf_json_str(m, "case_id"), cf_json_str(m, "host.instance_id"),
@@ -518,12 +541,12 @@ int cf_analyze_load_bundle_dir(cf_case *c, const char *dir, const cf_analyze_opt
     stats->integrity_failures += failures;
     if ((rc = add_integrity_failures(c, failures)))
         goto cleanup;
-    if ((rc = cf_case_commit(c)))
+    if ((rc = tx_commit(c, nested)))
         goto cleanup;
     in_tx = 0;
 cleanup:
     if (in_tx)
-        cf_case_rollback(c);
+        tx_rollback(c, nested);
     json_decref(m);
     cf_buf_release(&mbuf);
     return rc;
@@ -564,7 +587,7 @@ int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
     uint64_t bytes = 0;
     sqlite3 *db = cf_case_db(c);
     int64_t bundle_id = 0;
-    int in_tx = 0, bulk = 0, rc;
+    int in_tx = 0, nested = 0, bulk = 0, rc;
     cf_load_ctx ctx;
     if ((rc = cf_sha256_file(path, sha, &bytes))) {
         cf_error_wrap("load %s", path);
@@ -587,9 +610,9 @@ int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
         stats->skipped++;
         goto cleanup;
     }
-    if (bytes >= BULK_MIN_BYTES)
+    if (bytes >= BULK_MIN_BYTES && sqlite3_get_autocommit(db))
         bulk = bulk_begin(db);
-    if ((rc = cf_case_begin(c)))
+    if ((rc = tx_begin(c, &nested)))
         goto cleanup;
     in_tx = 1;
     snprintf(kind, sizeof(kind), "file:%s", cf_file_type_name(type));
@@ -609,12 +632,12 @@ int cf_analyze_load_file(cf_case *c, const char *path, cf_file_type type,
     if ((rc = dispatch(&ctx, type)))
         goto cleanup;
     stats->files++;
-    if ((rc = cf_case_commit(c)))
+    if ((rc = tx_commit(c, nested)))
         goto cleanup;
     in_tx = 0;
 cleanup:
     if (in_tx)
-        cf_case_rollback(c);
+        tx_rollback(c, nested);
     if (bulk)
         bulk_end(db);
     return rc;
@@ -626,7 +649,7 @@ int cf_analyze_load_cloudtrail(cf_case *c, const char *json, size_t len, const c
     char sha[CF_SHA256_HEX_LEN];
     sqlite3 *db = cf_case_db(c);
     int64_t bundle_id = 0;
-    int in_tx = 0, rc;
+    int in_tx = 0, nested = 0, rc;
     cf_load_ctx ctx;
     cf_sha256_hex(json, len, sha);
     if ((rc = cf_analyze_prepare(c)))
@@ -635,7 +658,7 @@ int cf_analyze_load_cloudtrail(cf_case *c, const char *json, size_t len, const c
         stats->skipped++;
         goto cleanup;
     }
-    if ((rc = cf_case_begin(c)))
+    if ((rc = tx_begin(c, &nested)))
         goto cleanup;
     in_tx = 1;
     if ((rc = insert_bundle(db, "cloudtrail", NULL, NULL, source, sha, NULL, &bundle_id)))
@@ -650,12 +673,12 @@ int cf_analyze_load_cloudtrail(cf_case *c, const char *json, size_t len, const c
     if ((rc = cf_load_cloudtrail_mem(&ctx, json, len)))
         goto cleanup;
     stats->files++;
-    if ((rc = cf_case_commit(c)))
+    if ((rc = tx_commit(c, nested)))
         goto cleanup;
     in_tx = 0;
 cleanup:
     if (in_tx)
-        cf_case_rollback(c);
+        tx_rollback(c, nested);
     return rc;
 }
 
@@ -913,4 +936,48 @@ int cf_analyze_load_path(cf_case *c, const char *path, const cf_analyze_opts *op
     if (ends_with(path, ".tar") || is_tar(path))
         return cf_analyze_load_bundle_tar(c, path, opts, stats);
     return cf_analyze_load_file(c, path, CF_FILE_AUTO, opts, stats);
+}
+
+int cf_analyze_load_paths(cf_case *c, const char *const *paths, const cf_file_type *types, size_t n,
+                          const cf_analyze_opts *opts, cf_analyze_stats *stats)
+{
+    sqlite3 *db = cf_case_db(c);
+    int in_tx = 0, bulk = 0, rc = CF_OK;
+    if (n == 1 || !sqlite3_get_autocommit(db)) {
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = types[i] == CF_FILE_AUTO
+                     ? cf_analyze_load_path(c, paths[i], opts, stats)
+                     : cf_analyze_load_file(c, paths[i], types[i], opts, stats);
+        return rc;
+    }
+    if ((rc = cf_analyze_prepare(c)))
+        goto cleanup;
+    /* many files are written in rollback-journal mode as one big file is (see bulk_begin): 200
+     * CloudTrail files are 8 MB of gzip but over 100 MB of case.db, which WAL would write twice */
+    bulk = bulk_begin(db);
+    if ((rc = cf_case_begin(c)))
+        goto cleanup;
+    in_tx = 1;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = types[i] == CF_FILE_AUTO ? cf_analyze_load_path(c, paths[i], opts, stats)
+                                      : cf_analyze_load_file(c, paths[i], types[i], opts, stats);
+    /* the failing input rolled back its own savepoint: the inputs before it stay loaded */
+    if (rc) {
+        cf_error saved;
+        cf_error_save(&saved);
+        in_tx = 0;
+        if (cf_case_commit(c))
+            cf_case_rollback(c);
+        cf_error_restore(&saved);
+        goto cleanup;
+    }
+    if ((rc = cf_case_commit(c)))
+        goto cleanup;
+    in_tx = 0;
+cleanup:
+    if (in_tx)
+        cf_case_rollback(c);
+    if (bulk)
+        bulk_end(db);
+    return rc;
 }

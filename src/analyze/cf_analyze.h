@@ -96,6 +96,13 @@ int cf_analyze_prepare(cf_case *c);
 /* Loads a bundle directory, a bundle .tar, or a single file (type detected). */
 int cf_analyze_load_path(cf_case *c, const char *path, const cf_analyze_opts *opts,
                          cf_analyze_stats *stats);
+/* Loads the inputs of one command in order (types[i] CF_FILE_AUTO: as cf_analyze_load_path,
+ * else as cf_analyze_load_file with that type) in ONE transaction, a savepoint per input: many
+ * small files (CloudTrail's) commit once instead of once each. Stops at the first input that
+ * fails; the inputs before it stay loaded, as with one call per input. One input: exactly
+ * cf_analyze_load_path/cf_analyze_load_file (a big single file keeps its bulk path). */
+int cf_analyze_load_paths(cf_case *c, const char *const *paths, const cf_file_type *types, size_t n,
+                          const cf_analyze_opts *opts, cf_analyze_stats *stats);
 int cf_analyze_load_bundle_dir(cf_case *c, const char *dir, const cf_analyze_opts *opts,
                                cf_analyze_stats *stats);
 /* Extracts into <case dir>/bundles/<manifest sha256>/ (member paths checked: no "..", no

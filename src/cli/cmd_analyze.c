@@ -299,16 +299,11 @@ int cf_cmd_analyze(int argc, char **argv)
     if ((wstart && cf_case_info_set(c, "window_start", wstart)) ||
         (wend && cf_case_info_set(c, "window_end", wend)))
         goto db_error;
-    for (size_t i = 0; i < n_in; i++) {
-        if (types[i] == CF_FILE_AUTO)
-            r = cf_analyze_load_path(c, inputs[i], &opts, &stats);
-        else
-            r = cf_analyze_load_file(c, inputs[i], types[i], &opts, &stats);
-        if (r) {
-            fprintf(stderr, "casefile analyze: %s\n", cf_error_last()->msg);
-            rc = (r == CF_EIO || r == CF_ENOMEM) ? CF_EXIT_ENV : CF_EXIT_USAGE;
-            goto cleanup;
-        }
+    /* one transaction for all inputs (CloudTrail's many small files commit once) */
+    if (n_in && (r = cf_analyze_load_paths(c, inputs, types, n_in, &opts, &stats))) {
+        fprintf(stderr, "casefile analyze: %s\n", cf_error_last()->msg);
+        rc = (r == CF_EIO || r == CF_ENOMEM) ? CF_EXIT_ENV : CF_EXIT_USAGE;
+        goto cleanup;
     }
     if (!no_rules) {
         if ((r = cf_analyze_finish(c, &opts, &n_det))) {

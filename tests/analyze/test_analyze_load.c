@@ -514,6 +514,97 @@ static void test_analyze_load_cloudtrail_dedup(void **state)
     json_decref(lookup);
 }
 
+/* .json.gz files are inflated whole (libdeflate): every member is read, bytes after the last
+ * member are ignored (as zlib's gzread does), a bad CRC loads nothing, a bomb is refused. */
+static void test_analyze_load_cloudtrail_gzip_whole(void **state)
+{
+    fx *f = *state;
+    cf_analyze_stats st;
+    char p[256];
+    static char sp[1 << 20];
+    static const char part1[] = "{\"Records\": [{\"eventID\": \"m-1\", \"eventName\": \"A\"},";
+    static const char part2[] = " {\"eventID\": \"m-2\", \"eventName\": \"B\"}]}";
+    gzFile gz;
+    FILE *fp;
+    long end;
+    int ch;
+    memset(&st, 0, sizeof(st));
+    snprintf(p, sizeof(p), "%s/1_CloudTrail_us-east-1_multi.json.gz", f->dir);
+    gz = gzopen(p, "wb"); /* two members, the JSON text split across them */
+    gzwrite(gz, part1, (unsigned)strlen(part1));
+    gzclose(gz);
+    gz = gzopen(p, "ab");
+    gzwrite(gz, part2, (unsigned)strlen(part2));
+    gzclose(gz);
+    fp = fopen(p, "ab");
+    assert_non_null(fp);
+    fputs("trailing junk", fp);
+    fclose(fp);
+    assert_int_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_OK);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events"
+                                 " WHERE event_id IN ('m-1', 'm-2')"),
+                     2);
+
+    snprintf(p, sizeof(p), "%s/1_CloudTrail_us-east-1_crc.json.gz", f->dir);
+    gz = gzopen(p, "wb");
+    gzwrite(gz, "{\"Records\": [{\"eventID\": \"c-1\"}]}", 33);
+    gzclose(gz);
+    fp = fopen(p, "r+b"); /* flip a bit of the CRC-32 in the trailer */
+    assert_non_null(fp);
+    fseek(fp, -8, SEEK_END);
+    end = ftell(fp);
+    ch = fgetc(fp);
+    fseek(fp, end, SEEK_SET);
+    fputc(ch ^ 1, fp);
+    fclose(fp);
+    assert_int_not_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_OK);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events WHERE event_id = 'c-1'"),
+                     0);
+
+    snprintf(p, sizeof(p), "%s/1_CloudTrail_us-east-1_bomb.json.gz", f->dir);
+    memset(sp, ' ', sizeof(sp));
+    gz = gzopen(p, "wb9");
+    gzwrite(gz, "{\"Records\": [", 13);
+    for (int i = 0; i < 100; i++) /* 100 MiB of spaces: ~100 KiB compressed */
+        gzwrite(gz, sp, sizeof(sp));
+    gzwrite(gz, "]}", 2);
+    gzclose(gz);
+    assert_int_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_ETOOBIG);
+    assert_non_null(strstr(cf_error_last()->msg, "gzip bomb"));
+}
+
+/* cf_analyze_load_paths: all inputs in one transaction; an input that fails stops the load but
+ * the inputs before it stay loaded, and case.db is back in WAL mode. */
+static void test_analyze_load_paths_batch(void **state)
+{
+    fx *f = *state;
+    cf_analyze_stats st;
+    char a[256], b[256], missing[256], *v;
+    const char *paths[3] = {a, b, missing};
+    cf_file_type types[3] = {CF_FILE_AUTO, CF_FILE_CLOUDTRAIL, CF_FILE_AUTO};
+    FILE *fp;
+    memset(&st, 0, sizeof(st));
+    snprintf(a, sizeof(a), "%s/1_CloudTrail_us-east-1_a.json", f->dir);
+    snprintf(b, sizeof(b), "%s/1_CloudTrail_us-east-1_b.json", f->dir);
+    snprintf(missing, sizeof(missing), "%s/missing.json", f->dir);
+    fp = fopen(a, "w");
+    assert_non_null(fp);
+    fputs("{\"Records\": [{\"eventID\": \"p-1\", \"eventName\": \"A\"}]}", fp);
+    fclose(fp);
+    fp = fopen(b, "w");
+    assert_non_null(fp);
+    fputs("{\"Records\": [{\"eventID\": \"p-2\", \"eventName\": \"B\"}]}", fp);
+    fclose(fp);
+    assert_int_equal(cf_analyze_load_paths(f->c, paths, types, 3, NULL, &st), CF_ENOTFOUND);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events"), 2);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM bundles"), 2);
+    v = text(f->c, "PRAGMA journal_mode");
+    assert_string_equal(v, "wal");
+    free(v);
+    assert_int_equal(cf_analyze_load_paths(f->c, paths, types, 2, NULL, &st), CF_OK);
+    assert_int_equal(st.skipped, 2);
+}
+
 static void test_analyze_load_cloudtrail_fast_path(void **state)
 {
     fx *f = *state;
@@ -750,6 +841,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_analyze_load_web_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_alb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_gzip_bomb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_analyze_load_cloudtrail_gzip_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_analyze_load_paths_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_deep_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_jsonl_columns_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_analyze_load_cloudtrail_dedup, setup, teardown),
