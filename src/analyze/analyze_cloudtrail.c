@@ -345,15 +345,17 @@ static unsigned hex4(const char *p)
     return v;
 }
 
-/* Binds a string slice, decoding escapes (validated by jstring) into a scratch buffer. */
-static int bind_slice(sqlite3_stmt *st, int idx, const slice *v, cf_buf *scratch)
+/* A string slice's text (v->p set): as is, or with its escapes (validated by jstring) decoded
+ * into a scratch buffer. */
+static int slice_text(const slice *v, cf_buf *scratch, const char **text, size_t *len)
 {
     size_t i = 0, o = 0;
     char *out;
-    if (!v->p)
+    if (!v->esc) {
+        *text = v->p;
+        *len = v->n;
         return CF_OK;
-    if (!v->esc)
-        return cf_bind_text_static(st, idx, v->p, v->n);
+    }
     cf_buf_reset(scratch);
     if (cf_buf_grow(scratch, v->n + 4))
         return cf_error_set(CF_ETOOBIG, "string too large");
@@ -401,7 +403,9 @@ static int bind_slice(sqlite3_stmt *st, int idx, const slice *v, cf_buf *scratch
         }
         i += 2;
     }
-    return cf_bind_text(st, idx, out, o, 1);
+    *text = out;
+    *len = o;
+    return CF_OK;
 }
 
 typedef struct ct_fields {
@@ -572,132 +576,367 @@ static int ct_time_fast(const char *p, size_t n, char out[CF_TIME_STR_MAX])
     return 1;
 }
 
-static int fast_event(cf_load_ctx *ctx, sqlite3_stmt *st, jsc *s, cf_buf *scratch)
+/* ---- the cf_ct_log virtual table: the events of a {"Records": [...]} document as rows ----
+ * INSERT OR IGNORE INTO cloudtrail_events SELECT ... FROM cf_ct_log runs one statement per file
+ * instead of a bind/step/reset/clear round (about 25 API calls, each taking the connection's
+ * mutex) per event, as cf_web_log does for access logs. Registered on the loading connection
+ * only for that statement (eponymous, never in the schema). The scan is resumable: each xNext
+ * walks the document to the next event object and scans its keys. */
+
+#define CT_VT_COLUMNS                                                                              \
+    "bundle_id, source, event_id, time, event_source, event_name, aws_region, source_ip,"          \
+    " user_agent, user_type, principal_id, arn, account_id, access_key_id, user_name,"             \
+    " session_issuer, error_code, error_message, read_only, request_parameters,"                   \
+    " response_elements, resources, event"
+
+typedef struct ct_scan {
+    cf_load_ctx *ctx;
+    jsc s;
+    int in_records; /* inside a "Records" array */
+    int seen;       /* a "Records" array was entered */
+    int done;       /* the document's closing '}' was read */
+    int malformed;  /* the document is not well-formed (fallback to jansson when !seen) */
+    int err;        /* CF_E* code that stopped the scan */
+    int scanned;    /* the table is read once */
+    ct_fields cf;   /* the current event */
+    const char *ev_start, *ev_end;
+    char time_out[CF_TIME_STR_MAX];
+    int has_time;
+    cf_buf scratch;
+} ct_scan;
+
+/* After a value: ',' (then whitespace) or the closing ch. */
+static int after_value(jsc *s, char close)
 {
-    ct_fields cf;
-    const char *start = s->p;
-    int rc = CF_OK;
-    memset(&cf, 0, sizeof(cf));
-    cf.ro = -1;
-    if (scan_object_keys(s, &cf, 2, 0))
-        return cf_error_set(CF_EPARSE, "%s: malformed CloudTrail event", ctx->source);
-    if (ctx->bundle_id)
-        sqlite3_bind_int64(st, C_BUNDLE, ctx->bundle_id);
-    sqlite3_bind_text(st, C_SOURCE, ctx->source, -1, SQLITE_STATIC);
-    if (cf.f[C_TIME].p && !cf.f[C_TIME].esc && cf.f[C_TIME].n < 64) {
-        /* consecutive events share their second: parse and format once */
-        static __thread char last_in[64], last_out[CF_TIME_STR_MAX];
-        static __thread size_t last_n;
-        if (cf.f[C_TIME].n != last_n || memcmp(last_in, cf.f[C_TIME].p, last_n)) {
-            char t[64];
-            int64_t ns;
-            memcpy(t, cf.f[C_TIME].p, cf.f[C_TIME].n);
-            t[cf.f[C_TIME].n] = '\0';
-            last_n = 0;
-            if (ct_time_fast(t, cf.f[C_TIME].n, last_out)) {
-                memcpy(last_in, t, cf.f[C_TIME].n);
-                last_n = cf.f[C_TIME].n;
-            } else if (cf_time_parse_checked(t, &ns) == CF_OK) {
-                cf_time_format(ns, last_out);
-                memcpy(last_in, t, cf.f[C_TIME].n);
-                last_n = cf.f[C_TIME].n;
-            }
-        }
-        if (last_n)
-            sqlite3_bind_text(st, C_TIME, last_out, -1, SQLITE_TRANSIENT);
+    jws(s);
+    if (s->p < s->end && *s->p == ',') {
+        s->p++;
+        jws(s);
+        return 0;
     }
-    for (int col = C_ID; col <= C_RES && !rc; col++) {
-        if (col == C_TIME || col == C_RO)
-            continue;
-        rc = bind_slice(st, col, &cf.f[col], scratch);
-    }
-    if (!rc && cf.ro >= 0)
-        sqlite3_bind_int(st, C_RO, cf.ro);
-    /* the whole record for mutating and failed calls; successful read-only calls (the bulk of a
-     * trail) keep their columns, their full record stays in the hashed source file */
-    if (!rc && (cf.ro != 1 || cf.f[C_ERR].p))
-        rc = cf_bind_text_static(st, C_EVENT, start, (size_t)(s->p - start));
-    if (!rc && (rc = cf_db_step_done(ctx->db, st)) == CF_OK)
-        ctx->stats->rows++;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return s->p < s->end && *s->p == close ? 0 : -1;
 }
 
-/* 1 when handled (rc in *rc_out), 0 when the document is not a plain {"Records": [...]}. */
-static int fast_records(cf_load_ctx *ctx, sqlite3_stmt *st, const char *json, size_t len,
-                        int *rc_out)
+/* The event's time in the table's form; consecutive events share their second: parsed once. */
+static void ct_event_time(ct_scan *sc)
 {
-    jsc s = {json, json + len};
-    slice k;
-    cf_buf scratch = CF_BUF_INIT(CF_ANALYZE_MAX_JSON);
-    int rc = CF_OK, seen = 0;
-    jws(&s);
-    if (s.p >= s.end || *s.p != '{')
-        return 0;
-    s.p++;
-    jws(&s);
-    while (s.p < s.end && *s.p != '}') {
-        if (jstring(&s, &k))
-            goto malformed;
-        jws(&s);
-        if (s.p >= s.end || *s.p != ':')
-            goto malformed;
-        s.p++;
-        jws(&s);
-        if (key_is(&k, "Records") && *s.p == '[') {
-            seen = 1;
-            s.p++;
-            jws(&s);
-            while (s.p < s.end && *s.p != ']') {
-                if (*s.p == '{')
-                    rc = fast_event(ctx, st, &s, &scratch);
-                else
-                    rc = jvalue(&s, 1) ? cf_error_set(CF_EPARSE, "bad record") : CF_OK;
-                if (rc)
-                    goto done;
-                jws(&s);
-                if (s.p < s.end && *s.p == ',') {
-                    s.p++;
-                    jws(&s);
-                } else if (s.p >= s.end || *s.p != ']') {
-                    goto malformed;
-                }
-            }
-            if (s.p >= s.end)
-                goto malformed;
-            s.p++;
-        } else if (jvalue(&s, 1)) {
-            goto malformed;
-        }
-        jws(&s);
-        if (s.p < s.end && *s.p == ',') {
-            s.p++;
-            jws(&s);
-        } else if (s.p >= s.end || *s.p != '}') {
-            goto malformed;
+    static __thread char last_in[64], last_out[CF_TIME_STR_MAX];
+    static __thread size_t last_n;
+    const slice *t = &sc->cf.f[C_TIME];
+    sc->has_time = 0;
+    if (!t->p || t->esc || t->n >= 64)
+        return;
+    if (t->n != last_n || memcmp(last_in, t->p, last_n)) {
+        char b[64];
+        int64_t ns;
+        memcpy(b, t->p, t->n);
+        b[t->n] = '\0';
+        last_n = 0;
+        if (ct_time_fast(b, t->n, last_out)) {
+            memcpy(last_in, b, t->n);
+            last_n = t->n;
+        } else if (cf_time_parse_checked(b, &ns) == CF_OK) {
+            cf_time_format(ns, last_out);
+            memcpy(last_in, b, t->n);
+            last_n = t->n;
         }
     }
-    if (s.p >= s.end)
-        goto malformed;
-    s.p++;
-    jws(&s);
-    if (s.p != s.end)
-        goto malformed;
-    if (!seen)
-        goto fallback;
-done:
-    cf_buf_release(&scratch);
-    *rc_out = rc;
-    return 1;
+    if (last_n) {
+        memcpy(sc->time_out, last_out, sizeof(sc->time_out));
+        sc->has_time = 1;
+    }
+}
+
+/* Walks to the next event: 1 with sc->cf filled, 0 at the end of the document, -1 when it is
+ * malformed (sc->malformed) or an event is (sc->err). */
+static int ct_scan_next(ct_scan *sc)
+{
+    jsc *s = &sc->s;
+    slice k;
+    for (;;) {
+        if (sc->in_records) {
+            if (s->p >= s->end)
+                goto malformed;
+            if (*s->p == ']') {
+                s->p++;
+                sc->in_records = 0;
+                if (after_value(s, '}'))
+                    goto malformed;
+                continue;
+            }
+            if (*s->p == '{') {
+                memset(&sc->cf, 0, sizeof(sc->cf));
+                sc->cf.ro = -1;
+                sc->ev_start = s->p;
+                if (scan_object_keys(s, &sc->cf, 2, 0)) {
+                    sc->err =
+                        cf_error_set(CF_EPARSE, "%s: malformed CloudTrail event", sc->ctx->source);
+                    return -1;
+                }
+                sc->ev_end = s->p;
+                if (after_value(s, ']'))
+                    goto malformed;
+                ct_event_time(sc);
+                return 1;
+            }
+            if (jvalue(s, 1)) {
+                sc->err = cf_error_set(CF_EPARSE, "bad record");
+                return -1;
+            }
+            if (after_value(s, ']'))
+                goto malformed;
+            continue;
+        }
+        if (s->p >= s->end)
+            goto malformed;
+        if (*s->p == '}') {
+            s->p++;
+            jws(s);
+            if (s->p != s->end)
+                goto malformed;
+            sc->done = 1;
+            return 0;
+        }
+        if (jstring(s, &k))
+            goto malformed;
+        jws(s);
+        if (s->p >= s->end || *s->p != ':')
+            goto malformed;
+        s->p++;
+        jws(s);
+        if (key_is(&k, "Records") && s->p < s->end && *s->p == '[') {
+            sc->seen = 1;
+            sc->in_records = 1;
+            s->p++;
+            jws(s);
+            continue;
+        }
+        if (jvalue(s, 1) || after_value(s, '}'))
+            goto malformed;
+    }
 malformed:
-    if (!seen)
-        goto fallback; /* nothing inserted: jansson says what is wrong */
-    rc = cf_error_set(CF_EPARSE, "%s: malformed CloudTrail log file", ctx->source);
-    goto done;
-fallback:
-    cf_buf_release(&scratch);
-    return 0;
+    sc->malformed = 1;
+    sc->err = sc->seen
+                  ? cf_error_set(CF_EPARSE, "%s: malformed CloudTrail log file", sc->ctx->source)
+                  : CF_EPARSE;
+    return -1;
+}
+
+typedef struct ct_vtab {
+    sqlite3_vtab base;
+    ct_scan *sc;
+} ct_vtab;
+
+typedef struct ct_cursor {
+    sqlite3_vtab_cursor base;
+    ct_scan *sc;
+    int eof;
+    sqlite3_int64 rowid;
+} ct_cursor;
+
+static int cv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                      char **err)
+{
+    ct_vtab *v;
+    int rc;
+    (void)argc;
+    (void)argv;
+    (void)err;
+    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(" CT_VT_COLUMNS ")");
+    if (rc != SQLITE_OK)
+        return rc;
+    v = sqlite3_malloc(sizeof(*v));
+    if (!v)
+        return SQLITE_NOMEM;
+    memset(v, 0, sizeof(*v));
+    v->sc = aux;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int cv_disconnect(sqlite3_vtab *v)
+{
+    sqlite3_free(v);
+    return SQLITE_OK;
+}
+
+static int cv_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    (void)v;
+    info->estimatedCost = 1e9;
+    info->estimatedRows = 100000;
+    return SQLITE_OK;
+}
+
+static int cv_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    ct_cursor *c = sqlite3_malloc(sizeof(*c));
+    if (!c)
+        return SQLITE_NOMEM;
+    memset(c, 0, sizeof(*c));
+    c->sc = ((ct_vtab *)v)->sc;
+    *out = &c->base;
+    return SQLITE_OK;
+}
+
+static int cv_close(sqlite3_vtab_cursor *cur)
+{
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+static int cv_next(sqlite3_vtab_cursor *cur)
+{
+    ct_cursor *c = (ct_cursor *)cur;
+    int r = ct_scan_next(c->sc);
+    if (r == 1) {
+        c->rowid++;
+        c->sc->ctx->stats->rows++;
+        return SQLITE_OK;
+    }
+    if (r == 0) {
+        c->eof = 1;
+        return SQLITE_OK;
+    }
+    sqlite3_free(cur->pVtab->zErrMsg);
+    cur->pVtab->zErrMsg = sqlite3_mprintf("%s", cf_error_last()->msg);
+    return SQLITE_ERROR;
+}
+
+static int cv_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc,
+                     sqlite3_value **argv)
+{
+    ct_cursor *c = (ct_cursor *)cur;
+    (void)idx;
+    (void)idx_str;
+    (void)argc;
+    (void)argv;
+    if (c->sc->scanned) {
+        sqlite3_free(cur->pVtab->zErrMsg);
+        cur->pVtab->zErrMsg = sqlite3_mprintf("cf_ct_log is read once");
+        return SQLITE_ERROR;
+    }
+    c->sc->scanned = 1;
+    return cv_next(cur);
+}
+
+static int cv_eof(sqlite3_vtab_cursor *cur)
+{
+    return ((ct_cursor *)cur)->eof;
+}
+
+/* The same values the bind path bound: NULL for absent or empty strings, invalid UTF-8 repaired. */
+static int cv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
+{
+    ct_scan *sc = ((ct_cursor *)cur)->sc;
+    int col = i + 1;
+    const slice *v;
+    const char *text = NULL;
+    size_t len = 0;
+    switch (col) {
+    case C_BUNDLE:
+        if (sc->ctx->bundle_id)
+            sqlite3_result_int64(cx, sc->ctx->bundle_id);
+        return SQLITE_OK;
+    case C_SOURCE:
+        sqlite3_result_text(cx, sc->ctx->source, -1, SQLITE_STATIC);
+        return SQLITE_OK;
+    case C_TIME:
+        if (sc->has_time)
+            sqlite3_result_text(cx, sc->time_out, -1, SQLITE_TRANSIENT);
+        return SQLITE_OK;
+    case C_RO:
+        if (sc->cf.ro >= 0)
+            sqlite3_result_int(cx, sc->cf.ro);
+        return SQLITE_OK;
+    case C_EVENT:
+        /* the whole record for mutating and failed calls; successful read-only calls (the bulk
+         * of a trail) keep their columns, their full record stays in the hashed source file */
+        if (sc->cf.ro != 1 || sc->cf.f[C_ERR].p)
+            cf_result_text(cx, sc->ev_start, (size_t)(sc->ev_end - sc->ev_start));
+        return SQLITE_OK;
+    default:
+        break;
+    }
+    if (col < C_ID || col > C_RES)
+        return SQLITE_OK;
+    v = &sc->cf.f[col];
+    if (!v->p)
+        return SQLITE_OK;
+    if (slice_text(v, &sc->scratch, &text, &len)) {
+        sqlite3_result_error_toobig(cx);
+        return SQLITE_OK;
+    }
+    cf_result_text(cx, text, len);
+    return SQLITE_OK;
+}
+
+static int cv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+    *rowid = ((ct_cursor *)cur)->rowid;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module ct_vt_module = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only */
+    .xConnect = cv_connect,
+    .xBestIndex = cv_best_index,
+    .xDisconnect = cv_disconnect,
+    .xDestroy = cv_disconnect,
+    .xOpen = cv_open,
+    .xClose = cv_close,
+    .xFilter = cv_filter,
+    .xNext = cv_next,
+    .xEof = cv_eof,
+    .xColumn = cv_column,
+    .xRowid = cv_rowid,
+};
+
+/* 1 when handled (rc in *rc_out), 0 when the document is not a plain {"Records": [...]} (nothing
+ * inserted: the jansson path takes it and says what is wrong). */
+static int fast_records(cf_load_ctx *ctx, const char *json, size_t len, int *rc_out)
+{
+    ct_scan sc;
+    sqlite3_stmt *st = NULL;
+    uint64_t rows0 = ctx->stats->rows;
+    int rc = CF_OK, handled = 1, r;
+    memset(&sc, 0, sizeof(sc));
+    sc.ctx = ctx;
+    sc.s.p = json;
+    sc.s.end = json + len;
+    cf_buf_init(&sc.scratch, CF_ANALYZE_MAX_JSON);
+    jws(&sc.s);
+    if (sc.s.p >= sc.s.end || *sc.s.p != '{')
+        return 0;
+    sc.s.p++;
+    jws(&sc.s);
+    if (sqlite3_create_module_v2(ctx->db, "cf_ct_log", &ct_vt_module, &sc, NULL) != SQLITE_OK) {
+        rc = cf_db_err(ctx->db, "register cf_ct_log");
+        goto cleanup;
+    }
+    if ((rc = cf_db_prepare(ctx->db,
+                            "INSERT OR IGNORE INTO cloudtrail_events(" CT_VT_COLUMNS
+                            ") SELECT " CT_VT_COLUMNS " FROM cf_ct_log",
+                            &st)))
+        goto cleanup;
+    r = sqlite3_step(st);
+    if (r != SQLITE_DONE) {
+        if (sc.malformed && !sc.seen)
+            handled = 0; /* nothing inserted */
+        else
+            rc = sc.err ? sc.err : cf_db_err(ctx->db, "load CloudTrail");
+    } else if (!sc.seen) {
+        handled = 0;
+    }
+cleanup:
+    sqlite3_finalize(st);
+    sqlite3_create_module_v2(ctx->db, "cf_ct_log", NULL, NULL, NULL); /* unregister */
+    cf_buf_release(&sc.scratch);
+    if (!handled)
+        ctx->stats->rows = rows0;
+    *rc_out = rc;
+    return handled;
 }
 
 int cf_load_cloudtrail_mem(cf_load_ctx *ctx, const char *json, size_t len)
@@ -707,9 +946,9 @@ int cf_load_cloudtrail_mem(cf_load_ctx *ctx, const char *json, size_t len)
     int rc, lookup = 0;
     size_t i;
     json_t *e;
-    if ((rc = cf_db_prepare(ctx->db, CT_INSERT, &st)))
+    if (fast_records(ctx, json, len, &rc))
         goto cleanup;
-    if (fast_records(ctx, st, json, len, &rc))
+    if ((rc = cf_db_prepare(ctx->db, CT_INSERT, &st)))
         goto cleanup;
     if ((rc = cf_json_parse(json, len, &root))) {
         cf_error_wrap("CloudTrail %s", ctx->source);
