@@ -645,6 +645,11 @@ static void test_analyze_load_cloudtrail_fast_path(void **state)
     puts_file(f->dir, "ct3.json", "{\"Records\": [{\"eventID\": \"q\\x41\"}]}");
     assert_int_not_equal(cf_analyze_load_file(f->c, p, CF_FILE_CLOUDTRAIL, NULL, &st), CF_OK);
     assert_int_equal(count(f->c, "SELECT count(*) FROM cloudtrail_events"), 3);
+    /* rows came through the cf_ct_log virtual table, which exists only during a load */
+    assert_int_equal(
+        count(f->c, "SELECT count(*) FROM pragma_module_list WHERE name = 'cf_ct_log'"), 0);
+    assert_int_equal(count(f->c, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%cf_ct_log%'"),
+                     0);
 }
 
 static void test_analyze_load_host_artifacts(void **state)
