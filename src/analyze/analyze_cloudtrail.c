@@ -597,7 +597,6 @@ typedef struct ct_scan {
     int done;       /* the document's closing '}' was read */
     int malformed;  /* the document is not well-formed (fallback to jansson when !seen) */
     int err;        /* CF_E* code that stopped the scan */
-    int scanned;    /* the table is read once */
     ct_fields cf;   /* the current event */
     const char *ev_start, *ev_end;
     char time_out[CF_TIME_STR_MAX];
@@ -722,113 +721,24 @@ malformed:
     return -1;
 }
 
-typedef struct ct_vtab {
-    sqlite3_vtab base;
-    ct_scan *sc;
-} ct_vtab;
-
-typedef struct ct_cursor {
-    sqlite3_vtab_cursor base;
-    ct_scan *sc;
-    int eof;
-    sqlite3_int64 rowid;
-} ct_cursor;
-
-static int cv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
-                      char **err)
+static int cv_next(void *state, sqlite3_int64 *rowid)
 {
-    ct_vtab *v;
-    int rc;
-    (void)argc;
-    (void)argv;
-    (void)err;
-    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(" CT_VT_COLUMNS ")");
-    if (rc != SQLITE_OK)
-        return rc;
-    v = sqlite3_malloc(sizeof(*v));
-    if (!v)
-        return SQLITE_NOMEM;
-    memset(v, 0, sizeof(*v));
-    v->sc = aux;
-    *out = &v->base;
-    return SQLITE_OK;
-}
-
-static int cv_disconnect(sqlite3_vtab *v)
-{
-    sqlite3_free(v);
-    return SQLITE_OK;
-}
-
-static int cv_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
-{
-    (void)v;
-    info->estimatedCost = 1e9;
-    info->estimatedRows = 100000;
-    return SQLITE_OK;
-}
-
-static int cv_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
-{
-    ct_cursor *c = sqlite3_malloc(sizeof(*c));
-    if (!c)
-        return SQLITE_NOMEM;
-    memset(c, 0, sizeof(*c));
-    c->sc = ((ct_vtab *)v)->sc;
-    *out = &c->base;
-    return SQLITE_OK;
-}
-
-static int cv_close(sqlite3_vtab_cursor *cur)
-{
-    sqlite3_free(cur);
-    return SQLITE_OK;
-}
-
-static int cv_next(sqlite3_vtab_cursor *cur)
-{
-    ct_cursor *c = (ct_cursor *)cur;
-    int r = ct_scan_next(c->sc);
+    ct_scan *sc = state;
+    int r = ct_scan_next(sc);
     if (r == 1) {
-        c->rowid++;
-        c->sc->ctx->stats->rows++;
-        return SQLITE_OK;
+        ++*rowid;
+        sc->ctx->stats->rows++;
+        return 1;
     }
-    if (r == 0) {
-        c->eof = 1;
-        return SQLITE_OK;
-    }
-    sqlite3_free(cur->pVtab->zErrMsg);
-    cur->pVtab->zErrMsg = sqlite3_mprintf("%s", cf_error_last()->msg);
-    return SQLITE_ERROR;
-}
-
-static int cv_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc,
-                     sqlite3_value **argv)
-{
-    ct_cursor *c = (ct_cursor *)cur;
-    (void)idx;
-    (void)idx_str;
-    (void)argc;
-    (void)argv;
-    if (c->sc->scanned) {
-        sqlite3_free(cur->pVtab->zErrMsg);
-        cur->pVtab->zErrMsg = sqlite3_mprintf("cf_ct_log is read once");
-        return SQLITE_ERROR;
-    }
-    c->sc->scanned = 1;
-    return cv_next(cur);
-}
-
-static int cv_eof(sqlite3_vtab_cursor *cur)
-{
-    return ((ct_cursor *)cur)->eof;
+    if (r == 0)
+        return 0;
+    return sc->err ? sc->err : CF_ERR;
 }
 
 /* The same values the bind path bound: NULL for absent or empty strings, invalid UTF-8 repaired. */
-static int cv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
+static int cv_column(void *state, sqlite3_context *cx, int i)
 {
-    ct_scan *sc = ((ct_cursor *)cur)->sc;
+    ct_scan *sc = state;
     int col = i + 1;
     const slice *v;
     const char *text = NULL;
@@ -871,36 +781,19 @@ static int cv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
     return SQLITE_OK;
 }
 
-static int cv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
-{
-    *rowid = ((ct_cursor *)cur)->rowid;
-    return SQLITE_OK;
-}
-
-static const sqlite3_module ct_vt_module = {
-    .iVersion = 0,
-    .xCreate = NULL, /* eponymous only */
-    .xConnect = cv_connect,
-    .xBestIndex = cv_best_index,
-    .xDisconnect = cv_disconnect,
-    .xDestroy = cv_disconnect,
-    .xOpen = cv_open,
-    .xClose = cv_close,
-    .xFilter = cv_filter,
-    .xNext = cv_next,
-    .xEof = cv_eof,
-    .xColumn = cv_column,
-    .xRowid = cv_rowid,
-};
-
 /* 1 when handled (rc in *rc_out), 0 when the document is not a plain {"Records": [...]} (nothing
  * inserted: the jansson path takes it and says what is wrong). */
 static int fast_records(cf_load_ctx *ctx, const char *json, size_t len, int *rc_out)
 {
     ct_scan sc;
-    sqlite3_stmt *st = NULL;
+    cf_scan_src src = {.name = "cf_ct_log",
+                       .columns = CT_VT_COLUMNS,
+                       .est_rows = 100000,
+                       .state = &sc,
+                       .next = cv_next,
+                       .column = cv_column};
     uint64_t rows0 = ctx->stats->rows;
-    int rc = CF_OK, handled = 1, r;
+    int rc, handled = 1;
     memset(&sc, 0, sizeof(sc));
     sc.ctx = ctx;
     sc.s.p = json;
@@ -911,27 +804,13 @@ static int fast_records(cf_load_ctx *ctx, const char *json, size_t len, int *rc_
         return 0;
     sc.s.p++;
     jws(&sc.s);
-    if (sqlite3_create_module_v2(ctx->db, "cf_ct_log", &ct_vt_module, &sc, NULL) != SQLITE_OK) {
-        rc = cf_db_err(ctx->db, "register cf_ct_log");
-        goto cleanup;
-    }
-    if ((rc = cf_db_prepare(ctx->db,
-                            "INSERT OR IGNORE INTO cloudtrail_events(" CT_VT_COLUMNS
-                            ") SELECT " CT_VT_COLUMNS " FROM cf_ct_log",
-                            &st)))
-        goto cleanup;
-    r = sqlite3_step(st);
-    if (r != SQLITE_DONE) {
-        if (sc.malformed && !sc.seen)
-            handled = 0; /* nothing inserted */
-        else
-            rc = sc.err ? sc.err : cf_db_err(ctx->db, "load CloudTrail");
-    } else if (!sc.seen) {
+    rc = cf_scan_insert(ctx->db, "INSERT OR IGNORE", "cloudtrail_events", &src);
+    if (rc && sc.malformed && !sc.seen) {
+        handled = 0; /* nothing inserted */
+        rc = CF_OK;
+    } else if (!rc && !sc.seen) {
         handled = 0;
     }
-cleanup:
-    sqlite3_finalize(st);
-    sqlite3_create_module_v2(ctx->db, "cf_ct_log", NULL, NULL, NULL); /* unregister */
     cf_buf_release(&sc.scratch);
     if (!handled)
         ctx->stats->rows = rows0;

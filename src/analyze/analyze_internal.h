@@ -64,6 +64,25 @@ int cf_db_exec(sqlite3 *db, const char *sql);
 int cf_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 /* Steps an INSERT/UPDATE statement to completion and resets it (bindings cleared). */
 int cf_db_step_done(sqlite3 *db, sqlite3_stmt *st);
+
+/* A one-pass source of rows for a bulk load (analyze_scan.c): registered on the connection as an
+ * eponymous virtual table named `name` only while cf_scan_insert runs, read once. */
+typedef struct cf_scan_src {
+    const char *name;    /* "cf_web_log": never a schema table */
+    const char *columns; /* declared columns, also the INSERT's column list */
+    double est_rows;     /* planner hint */
+    void *state;
+    /* Makes the next row current: 1 row (*rowid set), 0 end, negative CF_E* (cf_error set). */
+    int (*next)(void *state, sqlite3_int64 *rowid);
+    /* Sets the result for 0-based column col of the current row (nothing set = NULL). */
+    int (*column)(void *state, sqlite3_context *cx, int col);
+    int err;     /* set by cf_scan_insert: the error next() returned, CF_OK otherwise */
+    int scanned; /* set by cf_scan_insert */
+} cf_scan_src;
+
+/* Runs `VERB INTO table(columns) SELECT columns FROM name` (VERB: "INSERT", "INSERT OR IGNORE")
+ * with src registered for that statement only. CF_OK, next()'s error, or a database error. */
+int cf_scan_insert(sqlite3 *db, const char *verb, const char *table, cf_scan_src *src);
 int cf_db_table_exists(sqlite3 *db, const char *name);
 int cf_db_column_exists(sqlite3 *db, const char *table, const char *column);
 

@@ -74,8 +74,6 @@ typedef struct web_state {
     } row[W_TARGET + 1];
     cf_load_ctx *ctx;
     cf_lines_iter *it;
-    int scanned; /* xFilter ran */
-    int err;     /* CF_E* code that stopped the scan */
 } web_state;
 
 enum { WC_TEXT = 1, WC_TEXT_CHECK, WC_INT }; /* ASCII text, text to validate, integer */
@@ -497,130 +495,30 @@ cleanup:
     " uri_path, uri_decoded, protocol, status, bytes, referer, user_agent, body, body_decoded,"    \
     " host, elb, target"
 
-typedef struct web_vtab {
-    sqlite3_vtab base;
-    web_state *ws;
-} web_vtab;
-
-typedef struct web_cursor {
-    sqlite3_vtab_cursor base;
-    web_state *ws;
-    int eof;
-    sqlite3_int64 rowid;
-} web_cursor;
-
-static int wv_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
-                      char **err)
-{
-    web_vtab *v;
-    int rc;
-    (void)argc;
-    (void)argv;
-    (void)err;
-    rc = sqlite3_declare_vtab(db, "CREATE TABLE x(" WEB_VT_COLUMNS ")");
-    if (rc != SQLITE_OK)
-        return rc;
-    v = sqlite3_malloc(sizeof(*v));
-    if (!v)
-        return SQLITE_NOMEM;
-    memset(v, 0, sizeof(*v));
-    v->ws = aux;
-    *out = &v->base;
-    return SQLITE_OK;
-}
-
-static int wv_disconnect(sqlite3_vtab *v)
-{
-    sqlite3_free(v);
-    return SQLITE_OK;
-}
-
-static int wv_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
-{
-    (void)v;
-    info->estimatedCost = 1e9;
-    info->estimatedRows = 1000000;
-    return SQLITE_OK;
-}
-
-static int wv_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
-{
-    web_cursor *c = sqlite3_malloc(sizeof(*c));
-    if (!c)
-        return SQLITE_NOMEM;
-    memset(c, 0, sizeof(*c));
-    c->ws = ((web_vtab *)v)->ws;
-    *out = &c->base;
-    return SQLITE_OK;
-}
-
-static int wv_close(sqlite3_vtab_cursor *cur)
-{
-    sqlite3_free(cur);
-    return SQLITE_OK;
-}
-
 /* The next line that makes a row (bad lines go to load_errors on the way). */
-static int wv_next(sqlite3_vtab_cursor *cur)
+static int wv_next(void *state, sqlite3_int64 *rowid)
 {
-    web_cursor *c = (web_cursor *)cur;
-    web_state *ws = c->ws;
+    web_state *ws = state;
     for (;;) {
         char *line;
         size_t len;
         uint64_t lineno;
         int r = cf_lines_next(ws->it, &line, &len, &lineno);
-        if (r == 0) {
-            c->eof = 1;
-            return SQLITE_OK;
-        }
-        if (r < 0) {
-            ws->err = r;
-            break;
-        }
+        if (r <= 0)
+            return r;
         ws->ready = 0;
-        if ((r = on_clf(ws->ctx, line, len, lineno)) != CF_OK) {
-            ws->err = r;
-            break;
-        }
+        if ((r = on_clf(ws->ctx, line, len, lineno)) != CF_OK)
+            return r;
         if (ws->ready) {
-            c->rowid = (sqlite3_int64)lineno;
-            return SQLITE_OK;
+            *rowid = (sqlite3_int64)lineno;
+            return 1;
         }
     }
-    sqlite3_free(cur->pVtab->zErrMsg);
-    cur->pVtab->zErrMsg = sqlite3_mprintf("%s", cf_error_last()->msg);
-    return SQLITE_ERROR;
 }
 
-static int wv_filter(sqlite3_vtab_cursor *cur, int idx, const char *idx_str, int argc,
-                     sqlite3_value **argv)
+static int wv_column(void *state, sqlite3_context *cx, int i)
 {
-    web_cursor *c = (web_cursor *)cur;
-    (void)idx;
-    (void)idx_str;
-    (void)argc;
-    (void)argv;
-    if (c->ws->scanned) {
-    ws_error:
-        sqlite3_free(cur->pVtab->zErrMsg);
-        cur->pVtab->zErrMsg = sqlite3_mprintf("cf_web_log is read once");
-        return SQLITE_ERROR;
-    }
-    if (!c->ws->it)
-        goto ws_error;
-    c->ws->scanned = 1;
-    return wv_next(cur);
-}
-
-static int wv_eof(sqlite3_vtab_cursor *cur)
-{
-    return ((web_cursor *)cur)->eof;
-}
-
-static int wv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
-{
-    web_state *ws = ((web_cursor *)cur)->ws;
+    web_state *ws = state;
     int idx = i + 1;
     const struct wcol *w;
     if (idx == W_BUNDLE) {
@@ -644,52 +542,21 @@ static int wv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
     return SQLITE_OK;
 }
 
-static int wv_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
-{
-    *rowid = ((web_cursor *)cur)->rowid;
-    return SQLITE_OK;
-}
-
-static const sqlite3_module web_vt_module = {
-    .iVersion = 0,
-    .xCreate = NULL, /* eponymous only */
-    .xConnect = wv_connect,
-    .xBestIndex = wv_best_index,
-    .xDisconnect = wv_disconnect,
-    .xDestroy = wv_disconnect,
-    .xOpen = wv_open,
-    .xClose = wv_close,
-    .xFilter = wv_filter,
-    .xNext = wv_next,
-    .xEof = wv_eof,
-    .xColumn = wv_column,
-    .xRowid = wv_rowid,
-};
-
 /* Loads a common/combined log through cf_web_log. */
 static int load_clf_vt(cf_load_ctx *ctx, web_state *ws)
 {
-    sqlite3_stmt *st = NULL;
-    int rc, r;
+    cf_scan_src src = {.name = "cf_web_log",
+                       .columns = WEB_VT_COLUMNS,
+                       .est_rows = 1000000,
+                       .state = ws,
+                       .next = wv_next,
+                       .column = wv_column};
+    int rc;
     if ((rc = cf_lines_open(ctx, &ws->it)))
         return rc;
     ws->vt = 1;
     ws->ctx = ctx;
-    if (sqlite3_create_module_v2(ctx->db, "cf_web_log", &web_vt_module, ws, NULL) != SQLITE_OK) {
-        rc = cf_db_err(ctx->db, "register cf_web_log");
-        goto cleanup;
-    }
-    if ((rc = cf_db_prepare(ctx->db,
-                            "INSERT INTO web_requests(" WEB_VT_COLUMNS ") SELECT " WEB_VT_COLUMNS
-                            " FROM cf_web_log",
-                            &st)))
-        goto cleanup;
-    r = sqlite3_step(st);
-    if (r != SQLITE_DONE)
-        rc = ws->err ? ws->err : cf_db_err(ctx->db, "load access log");
-cleanup:
-    sqlite3_finalize(st);
-    sqlite3_create_module_v2(ctx->db, "cf_web_log", NULL, NULL, NULL); /* unregister */
+    rc = cf_scan_insert(ctx->db, "INSERT", "web_requests", &src);
     cf_lines_close(ws->it);
     ws->it = NULL;
     return rc;
